@@ -1,0 +1,747 @@
+import json
+import threading
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL, split_every
+from odoo.tools.misc import format_amount, format_date
+
+from ..tools import lifetime_value, rfm, tiering
+from ..tools.status import CustomerFacts, quarter_bounds, relationship_status
+from ..tools.status import window_start as status_window_start
+from .crm_relationship_tier import RELATIONSHIP_LEVELS
+
+RELATIONSHIP_STATUSES = [
+    ("new", "New"),
+    ("active", "Active"),
+    ("loyal", "Loyal"),
+    ("growing", "Growing"),
+    ("needs_care", "Needs care"),
+    ("low_potential", "Low potential"),
+    ("lost", "Lost"),
+]
+RFM_SEGMENTS = [
+    ("champions", "Champions"),
+    ("loyal", "Loyal"),
+    ("potential_loyalist", "Potential loyalist"),
+    ("new_customer", "New customer"),
+    ("promising", "Promising"),
+    ("need_attention", "Needs attention"),
+    ("about_to_sleep", "About to sleep"),
+    ("at_risk", "At risk"),
+    ("cannot_lose", "Cannot lose them"),
+    ("hibernating", "Hibernating"),
+    ("lost", "Lost"),
+]
+
+# written by the classification, per company; {field: kind} drives the JSON
+# conversion of the batched writes
+CLASSIFICATION_FIELDS = {
+    "relationship_tier_id": "id",
+    "relationship_status": "str",
+    "relationship_level": "str",
+    "lifetime_value": "amount",
+    "historical_revenue": "amount",
+    "period_revenue": "amount",
+    "previous_period_revenue": "amount",
+    "purchase_count": "int",
+    "first_purchase_date": "date",
+    "last_purchase_date": "date",
+    "rfm_recency_score": "int",
+    "rfm_frequency_score": "int",
+    "rfm_monetary_score": "int",
+    "rfm_segment": "str",
+    "relationship_revenue_rank": "int",
+    "region_scope": "str",
+}
+WRITE_BATCH_SIZE = 2000
+MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
+MANUAL_FIELDS = (
+    "relationship_tier_id",
+    "relationship_tier_locked",
+    "relationship_level",
+    "relationship_level_locked",
+)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # --- classification, per company (written by _recompute_relationship) ---
+    relationship_tier_id = fields.Many2one(
+        "crm.relationship.tier",
+        "Tier",
+        company_dependent=True,
+        check_company=True,
+        help="Tier by revenue contributed in the analysis window.",
+    )
+    relationship_tier_locked = fields.Boolean(
+        "Tier locked",
+        company_dependent=True,
+        help="Keep the tier set by hand: the classification no longer changes it.",
+    )
+    relationship_tier_color = fields.Integer(related="relationship_tier_id.color")
+    relationship_status = fields.Selection(
+        RELATIONSHIP_STATUSES, "Relationship status", company_dependent=True
+    )
+    relationship_level = fields.Selection(
+        RELATIONSHIP_LEVELS,
+        company_dependent=True,
+        help="Depth of the relationship (Kotler): recommended by the tier unless "
+        "set by hand.",
+    )
+    relationship_level_locked = fields.Boolean(
+        "Level set by hand", company_dependent=True
+    )
+    lifetime_value = fields.Float(
+        company_dependent=True,
+        help="Discounted margin the customer is expected to bring over the horizon, "
+        "in company currency.",
+    )
+    historical_revenue = fields.Float(
+        "Revenue to date",
+        company_dependent=True,
+        help="Untaxed revenue of every posted invoice minus credit notes.",
+    )
+    period_revenue = fields.Float(
+        "Revenue (window)",
+        company_dependent=True,
+        help="Untaxed revenue of the analysis window, credit notes deducted.",
+    )
+    previous_period_revenue = fields.Float(
+        "Revenue (previous window)", company_dependent=True
+    )
+    purchase_count = fields.Integer(
+        "Purchases (window)",
+        company_dependent=True,
+        help="Posted customer invoices in the analysis window.",
+    )
+    first_purchase_date = fields.Date(company_dependent=True)
+    last_purchase_date = fields.Date(company_dependent=True)
+    rfm_recency_score = fields.Integer(
+        "Recency score", company_dependent=True, aggregator="avg"
+    )
+    rfm_frequency_score = fields.Integer(
+        "Frequency score", company_dependent=True, aggregator="avg"
+    )
+    rfm_monetary_score = fields.Integer(
+        "Monetary score", company_dependent=True, aggregator="avg"
+    )
+    rfm_segment = fields.Selection(RFM_SEGMENTS, "RFM segment", company_dependent=True)
+    relationship_revenue_rank = fields.Integer(
+        "Revenue rank", company_dependent=True, aggregator=False
+    )
+    region_scope = fields.Selection(
+        [
+            ("local", "Local"),
+            ("domestic", "Other provinces"),
+            ("international", "International"),
+        ],
+        company_dependent=True,
+        help="Local: same state as the company; other provinces: same country; "
+        "international: another country.",
+    )
+    relationship_end_date = fields.Date(
+        "Relationship ended on", company_dependent=True, copy=False
+    )
+    relationship_tier_reason = fields.Char(
+        "Why this tier", compute="_compute_relationship_reasons"
+    )
+    relationship_status_reason = fields.Char(
+        "Why this status", compute="_compute_relationship_reasons"
+    )
+
+    # --- customer database: descriptive, shared by every company ---
+    customer_segment = fields.Selection(
+        [
+            ("end_consumer", "End consumer"),
+            ("retailer", "Retailer"),
+            ("wholesaler", "Wholesaler"),
+        ],
+        "Segment by role",
+    )
+    organization_type = fields.Selection(
+        [
+            ("manufacturing", "Manufacturing"),
+            ("service", "Services"),
+            ("government", "Government agency"),
+        ]
+    )
+    enterprise_size = fields.Selection(
+        [("large", "Large"), ("medium", "Medium"), ("small", "Small")]
+    )
+    area_type = fields.Selection(
+        [("urban", "City"), ("town", "Town"), ("rural", "Countryside")]
+    )
+    is_internal_customer = fields.Boolean(
+        "Internal customer",
+        help="A department, branch or employee served like a customer.",
+    )
+
+    @api.depends_context("company")
+    @api.depends(
+        "relationship_tier_id",
+        "relationship_tier_locked",
+        "relationship_status",
+        "period_revenue",
+        "previous_period_revenue",
+        "relationship_revenue_rank",
+    )
+    def _compute_relationship_reasons(self):
+        company = self.env.company
+        for partner in self:
+            partner.relationship_tier_reason = partner._relationship_tier_reason(
+                company
+            )
+            partner.relationship_status_reason = partner._relationship_status_reason(
+                company
+            )
+
+    def _relationship_tier_reason(self, company):
+        tier = self.relationship_tier_id
+        months = company.relationship_window_months
+        if not tier:
+            return False
+        if self.relationship_tier_locked:
+            return self.env._("Set by hand and locked.")
+        if tier.tier_type == "potential":
+            return self.env._(
+                "Never bought: a prospect with an opportunity, a customer role or a "
+                "program."
+            )
+        if tier.tier_type == "inactive":
+            return self.env._(
+                "Bought before, but no positive revenue in the last %(months)s months.",
+                months=months,
+            )
+        revenue = format_amount(self.env, self.period_revenue, company.currency_id)
+        if tier.threshold_type == "amount":
+            return self.env._(
+                "Revenue of %(revenue)s in the last %(months)s months reaches "
+                "%(minimum)s.",
+                revenue=revenue,
+                months=months,
+                minimum=format_amount(self.env, tier.min_amount, company.currency_id),
+            )
+        return self.env._(
+            "Rank %(rank)s by revenue (%(revenue)s in the last %(months)s months): "
+            "within the top %(percent)s %%.",
+            rank=self.relationship_revenue_rank,
+            revenue=revenue,
+            months=months,
+            percent=f"{tier.top_percent:g}",
+        )
+
+    def _relationship_status_reason(self, company):
+        status = self.relationship_status
+        currency = company.currency_id
+        revenue = format_amount(self.env, self.period_revenue, currency)
+        previous = format_amount(self.env, self.previous_period_revenue, currency)
+        reasons = {
+            "low_potential": lambda: self.env._(
+                "No purchase in this window nor the previous one."
+            ),
+            "new": lambda: self.env._(
+                "First purchase on %(date)s.",
+                date=format_date(self.env, self.first_purchase_date),
+            ),
+            "growing": lambda: self.env._(
+                "Revenue grew from %(previous)s to %(revenue)s.",
+                previous=previous,
+                revenue=revenue,
+            ),
+            "loyal": lambda: self.env._(
+                "Buys in most quarters, a customer since %(date)s.",
+                date=format_date(self.env, self.first_purchase_date),
+            ),
+            "active": lambda: self.env._(
+                "Bought in the last %(months)s months.",
+                months=company.relationship_window_months,
+            ),
+        }
+        if not status:
+            return False
+        if status == "lost":
+            if self.relationship_end_date:
+                return self.env._(
+                    "Relationship ended on %(date)s.",
+                    date=format_date(self.env, self.relationship_end_date),
+                )
+            return self.env._(
+                "No purchase since %(date)s, more than three windows ago.",
+                date=format_date(self.env, self.last_purchase_date),
+            )
+        if status == "needs_care":
+            decline = 1 - company.relationship_decline_rate / 100
+            if self.period_revenue <= decline * self.previous_period_revenue:
+                return self.env._(
+                    "Revenue fell from %(previous)s to %(revenue)s.",
+                    previous=previous,
+                    revenue=revenue,
+                )
+            return self.env._("A complaint is open past its deadline.")
+        return reasons[status]()
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + [
+            *CLASSIFICATION_FIELDS,
+            *MANUAL_FIELDS,
+            "relationship_end_date",
+            "customer_segment",
+            "organization_type",
+            "enterprise_size",
+            "area_type",
+            "is_internal_customer",
+        ]
+
+    def write(self, vals):
+        manual = [fname for fname in MANUAL_FIELDS if fname in vals]
+        if manual and not self.env.su:
+            if self.filtered(lambda p: p.commercial_partner_id == p):
+                self._check_relationship_manager()
+            if "relationship_tier_id" in vals:
+                vals.setdefault("relationship_tier_locked", True)
+                tier = self.env["crm.relationship.tier"].browse(
+                    vals["relationship_tier_id"]
+                )
+                if "relationship_level" not in vals and not vals.get(
+                    "relationship_level_locked"
+                ):
+                    vals["relationship_level"] = tier.relationship_level
+            if "relationship_level" in vals:
+                vals.setdefault("relationship_level_locked", True)
+        return super().write(vals)
+
+    def _check_relationship_manager(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only Relationship Managers can change tiers and relationship "
+                    "levels or run the classification."
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------------
+
+    def action_recompute_relationship(self):
+        """Button: classify the selected customers now in the current companies."""
+        self._check_relationship_manager()
+        self.sudo()._recompute_relationship(company_ids=self.env.companies.ids)
+        return True
+
+    def action_unlock_relationship_tier(self):
+        self._check_relationship_manager()
+        self.commercial_partner_id.write(
+            {"relationship_tier_locked": False, "relationship_level_locked": False}
+        )
+        self.sudo()._recompute_relationship(company_ids=self.env.company.ids)
+        return True
+
+    # ------------------------------------------------------------------
+    # CLASSIFICATION
+    # ------------------------------------------------------------------
+
+    def _recompute_relationship(self, as_of=None, company_ids=None):
+        """Classify the commercial partners of ``self`` (all of them when empty).
+
+        Revenue, tier, RFM, status, level and lifetime value are measured as of
+        ``as_of`` (default today) in every company, or in ``company_ids``.
+        Ranks, quintiles and retention always use the whole company, so a
+        partial run gives the same figures as a full one. Only changed values
+        are written. Returns the number of commercial partners written.
+        """
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        companies = self.env["res.company"].sudo().browse(company_ids or [])
+        companies = companies or self.env["res.company"].sudo().search([])
+        written = 0
+        for company in companies:
+            for count in self._relationship_recompute_company(company, as_of):
+                written += count
+        return written
+
+    @api.model
+    def _cron_recompute_relationship(self, as_of=None):
+        """Scheduled classification of every company.
+
+        Each batch of writes is committed and reported to the cron, so a run
+        that is stopped resumes from what is still to be written: the next run
+        recomputes the figures (a few set-based queries) and writes only what
+        differs.
+        """
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        companies = self.env["res.company"].sudo().search([])
+        done = 0
+        for index, company in enumerate(companies):
+            for count in self.browse()._relationship_recompute_company(company, as_of):
+                done += count
+                if auto_commit:
+                    self.env["ir.cron"]._notify_progress(
+                        done=done, remaining=len(companies) - index
+                    )
+                    self.env.cr.commit()
+        self.env["ir.cron"]._notify_progress(done=max(done, 1), remaining=0)
+
+    def _relationship_recompute_company(self, company, as_of):
+        """Classify in ``company``; yield the size of each written batch."""
+        values = self._relationship_compute_values(company, as_of)
+        changed = self._relationship_changed_values(company, values)
+        for batch in split_every(WRITE_BATCH_SIZE, list(changed.items())):
+            self._relationship_write_values(company, dict(batch))
+            yield len(batch)
+
+    def _relationship_compute_values(self, company, as_of):
+        """Return ``{commercial_partner_id: {field: value}}`` in ``company``.
+
+        For all of the company's classified partners when ``self`` is empty,
+        else for the commercial partners of ``self`` only.
+        """
+        stats = self._relationship_invoice_stats(company, as_of)
+        if self:
+            scope = set(self.commercial_partner_id.ids)
+        else:
+            scope = set(stats)
+            scope |= self._relationship_prospect_ids(company)
+            scope |= self._relationship_classified_ids(company)
+        tiers = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .search([("company_id", "=", company.id)])
+        )
+        revenue_rules = tiers._to_revenue_rules()
+        special_tiers = {t.tier_type: t for t in tiers if t.tier_type != "revenue"}
+        revenues = {pid: row["revenue"] for pid, row in stats.items()}
+        ranks = tiering.rank_by_revenue(revenues)
+        revenue_tiers = tiering.assign_revenue_tiers(revenues, revenue_rules)
+        buyers = {pid: row for pid, row in stats.items() if row["revenue"] > 0}
+        scores = rfm.rfm_scores(
+            {pid: (as_of - row["last_purchase"]).days for pid, row in buyers.items()},
+            {pid: row["purchases"] for pid, row in buyers.items()},
+            {pid: row["revenue"] for pid, row in buyers.items()},
+        )
+        previous_buyers = [row for row in stats.values() if row["previous_purchases"]]
+        retention = lifetime_value.measured_retention(
+            len(previous_buyers),
+            sum(1 for row in previous_buyers if row["purchases"]),
+            company.relationship_retention_fallback / 100,
+        )
+        params = company._relationship_status_params()
+        manual = self._relationship_manual_values(company, scope)
+        overdue = self._get_relationship_overdue_complaint_ids(company, as_of)
+        regions = self._relationship_region_scopes(company, scope)
+        empty = {
+            "revenue": 0.0,
+            "previous_revenue": 0.0,
+            "historical_revenue": 0.0,
+            "purchases": 0,
+            "previous_purchases": 0,
+            "first_purchase": None,
+            "last_purchase": None,
+            "quarters": 0,
+        }
+        values = {}
+        for pid in scope:
+            row = stats.get(pid, empty)
+            locked_tier, locked_level, end_date = manual.get(pid, (None, None, None))
+            if locked_tier is not None:
+                tier = locked_tier
+            elif pid in stats:
+                tier = (
+                    revenue_tiers.get(pid)
+                    if row["revenue"] > 0
+                    else special_tiers.get("inactive")
+                )
+            else:
+                tier = special_tiers.get("potential")
+            tier = tier or self.env["crm.relationship.tier"]
+            facts = CustomerFacts(
+                revenue=row["revenue"],
+                previous_revenue=row["previous_revenue"],
+                purchases=row["purchases"],
+                previous_purchases=row["previous_purchases"],
+                first_purchase=row["first_purchase"],
+                last_purchase=row["last_purchase"],
+                quarters_with_purchase=row["quarters"],
+                ended=bool(end_date),
+                overdue_complaint=pid in overdue,
+            )
+            margin = lifetime_value.annual_margin(
+                row["revenue"],
+                company.relationship_window_months,
+                company.relationship_margin_rate / 100,
+            )
+            recency, frequency, monetary = scores.get(pid, (None, None, None))
+            values[pid] = {
+                "relationship_tier_id": tier.id,
+                "relationship_status": relationship_status(facts, as_of, params),
+                "relationship_level": locked_level or tier.relationship_level,
+                "lifetime_value": lifetime_value.retention_lifetime_value(
+                    margin,
+                    retention,
+                    company.relationship_discount_rate / 100,
+                    company.relationship_horizon_years,
+                ),
+                "historical_revenue": row["historical_revenue"],
+                "period_revenue": row["revenue"],
+                "previous_period_revenue": row["previous_revenue"],
+                "purchase_count": row["purchases"],
+                "first_purchase_date": row["first_purchase"],
+                "last_purchase_date": row["last_purchase"],
+                "rfm_recency_score": recency,
+                "rfm_frequency_score": frequency,
+                "rfm_monetary_score": monetary,
+                "rfm_segment": recency and rfm.rfm_segment(recency, frequency),
+                "relationship_revenue_rank": ranks.get(pid),
+                "region_scope": regions.get(pid),
+            }
+        return values
+
+    def _relationship_invoice_stats(self, company, as_of):
+        """Per commercial partner, the invoice figures the rules read, in one query.
+
+        Revenue is the signed untaxed amount in company currency of posted
+        customer invoices and credit notes; a purchase is a posted invoice.
+        """
+        self.env["account.move"].flush_model(
+            [
+                "amount_untaxed_signed",
+                "commercial_partner_id",
+                "company_id",
+                "invoice_date",
+                "move_type",
+                "state",
+            ]
+        )
+        months = company.relationship_window_months
+        start = status_window_start(as_of, months)
+        previous_start = status_window_start(as_of, months, 2)
+        q1, q2, q3, _q4 = quarter_bounds(as_of, months)
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT m.commercial_partner_id AS partner_id,
+                   COALESCE(SUM(m.amount_untaxed_signed)
+                       FILTER (WHERE m.invoice_date > %(start)s), 0) AS revenue,
+                   COALESCE(SUM(m.amount_untaxed_signed)
+                       FILTER (WHERE m.invoice_date > %(previous_start)s
+                                 AND m.invoice_date <= %(start)s), 0)
+                       AS previous_revenue,
+                   SUM(m.amount_untaxed_signed) AS historical_revenue,
+                   COUNT(*) FILTER (WHERE m.move_type = 'out_invoice'
+                                      AND m.invoice_date > %(start)s) AS purchases,
+                   COUNT(*) FILTER (WHERE m.move_type = 'out_invoice'
+                                      AND m.invoice_date > %(previous_start)s
+                                      AND m.invoice_date <= %(start)s)
+                       AS previous_purchases,
+                   MIN(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice')
+                       AS first_purchase,
+                   MAX(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice')
+                       AS last_purchase,
+                   COUNT(DISTINCT CASE WHEN m.invoice_date > %(q1)s THEN 1
+                                       WHEN m.invoice_date > %(q2)s THEN 2
+                                       WHEN m.invoice_date > %(q3)s THEN 3
+                                       ELSE 4 END)
+                       FILTER (WHERE m.move_type = 'out_invoice'
+                                 AND m.invoice_date > %(start)s) AS quarters
+              FROM account_move m
+             WHERE m.company_id = %(company)s
+               AND m.state = 'posted'
+               AND m.move_type IN ('out_invoice', 'out_refund')
+               AND m.invoice_date <= %(as_of)s
+               AND m.commercial_partner_id IS NOT NULL
+          GROUP BY m.commercial_partner_id
+            """,
+                start=start,
+                previous_start=previous_start,
+                q1=q1,
+                q2=q2,
+                q3=q3,
+                company=company.id,
+                as_of=as_of,
+            )
+        )
+        return {row["partner_id"]: row for row in rows}
+
+    def _get_relationship_prospect_queries(self, company):
+        """SQL selects of the commercial partners that are prospects in ``company``.
+
+        Override hook: a feature adding a prospect signal appends its query.
+        """
+        return [
+            SQL(
+                """SELECT p.id FROM res_partner p
+                    WHERE p.active AND p.customer_rank > 0
+                      AND p.id = p.commercial_partner_id
+                      AND (p.company_id IS NULL OR p.company_id = %s)""",
+                company.id,
+            ),
+            SQL(
+                """SELECT p.commercial_partner_id FROM crm_lead l
+                     JOIN res_partner p ON p.id = l.partner_id
+                    WHERE l.active AND l.type = 'opportunity'
+                      AND (l.company_id IS NULL OR l.company_id = %s)""",
+                company.id,
+            ),
+        ]
+
+    def _relationship_prospect_ids(self, company):
+        query = SQL(" UNION ").join(self._get_relationship_prospect_queries(company))
+        return {pid for (pid,) in self.env.execute_query(query)}
+
+    def _get_relationship_overdue_complaint_ids(self, company, as_of):
+        """Commercial partners with an open complaint past its deadline."""
+        return set()
+
+    def _relationship_classified_ids(self, company):
+        """Commercial partners holding a tier or a status in ``company``: they are
+        re-evaluated even when they no longer qualify, so stale values get cleared."""
+        key = str(company.id)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM res_partner
+                    WHERE id = commercial_partner_id
+                      AND (relationship_tier_id ? %(key)s
+                           OR relationship_status ? %(key)s)""",
+                key=key,
+            )
+        )
+        return {pid for (pid,) in rows}
+
+    def _relationship_manual_values(self, company, scope):
+        """``{pid: (locked tier, level set by hand, end date)}`` where any is set."""
+        key = str(company.id)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id,
+                          CASE WHEN (relationship_tier_locked->>%(key)s)::boolean
+                               THEN (relationship_tier_id->>%(key)s)::int END,
+                          CASE WHEN (relationship_level_locked->>%(key)s)::boolean
+                               THEN relationship_level->>%(key)s END,
+                          relationship_end_date->>%(key)s
+                     FROM res_partner
+                    WHERE id = ANY(%(ids)s)
+                      AND (relationship_tier_locked ? %(key)s
+                           OR relationship_level_locked ? %(key)s
+                           OR relationship_end_date ? %(key)s)""",
+                key=key,
+                ids=list(scope),
+            )
+        )
+        Tier = self.env["crm.relationship.tier"].sudo()
+        return {
+            pid: (
+                Tier.browse(tier_id) if tier_id else None,
+                level,
+                end_date,
+            )
+            for pid, tier_id, level, end_date in rows
+        }
+
+    def _relationship_region_scopes(self, company, scope):
+        """Region of each partner of ``scope`` seen from ``company``'s address."""
+        company_partner = company.partner_id
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id,
+                          CASE WHEN country_id IS NULL THEN NULL
+                               WHEN country_id != %(country)s THEN 'international'
+                               WHEN state_id = %(state)s THEN 'local'
+                               ELSE 'domestic' END
+                     FROM res_partner WHERE id = ANY(%(ids)s)""",
+                country=company_partner.country_id.id or 0,
+                state=company_partner.state_id.id or 0,
+                ids=list(scope),
+            )
+        )
+        return dict(rows)
+
+    @api.model
+    def _relationship_json(self, kind, value):
+        """Column value of ``value`` in a company-dependent jsonb, None when empty."""
+        if not value:
+            return None
+        if kind == "amount":
+            return round(value, 2) or None
+        if kind == "date":
+            return fields.Date.to_string(value)
+        return value
+
+    def _relationship_changed_values(self, company, values):
+        """Keep the partners of ``values`` whose stored values differ (or a child's)."""
+        key = str(company.id)
+        columns = SQL(", ").join(
+            SQL("%s->%s", SQL.identifier(fname), key) for fname in CLASSIFICATION_FIELDS
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT commercial_partner_id, %s FROM res_partner
+                    WHERE commercial_partner_id = ANY(%s)""",
+                columns,
+                list(values),
+            )
+        )
+        kinds = list(CLASSIFICATION_FIELDS.items())
+        changed = {}
+        for pid, *stored in rows:
+            if pid in changed:
+                continue
+            target = values[pid]
+            if any(
+                self._relationship_json(kind, target[fname]) != current
+                for (fname, kind), current in zip(kinds, stored, strict=True)
+            ):
+                changed[pid] = target
+        return changed
+
+    def _relationship_write_values(self, company, values):
+        """Write ``{commercial_partner_id: {field: value}}`` in ``company``, one query.
+
+        The commercial partner and its contacts get the same values. A plain
+        ORM write would cost one UPDATE per partner here, since every partner
+        has its own figures.
+        """
+        key = str(company.id)
+        fnames = list(CLASSIFICATION_FIELDS)
+        assignments = SQL(", ").join(
+            SQL(
+                """%(col)s = NULLIF(
+                    (COALESCE(p.%(col)s, '{}'::jsonb) - %(key)s)
+                    || jsonb_strip_nulls(jsonb_build_object(%(key)s, v.%(col)s)),
+                    '{}'::jsonb)""",
+                col=SQL.identifier(fname),
+                key=key,
+            )
+            for fname in fnames
+        )
+        rows = SQL(", ").join(
+            SQL(
+                "(%s, %s)",
+                pid,
+                SQL(", ").join(
+                    SQL(
+                        "%s::jsonb",
+                        json.dumps(self._relationship_json(kind, vals[fname])),
+                    )
+                    for fname, kind in CLASSIFICATION_FIELDS.items()
+                ),
+            )
+            for pid, vals in values.items()
+        )
+        self.env["res.partner"].flush_model(fnames)
+        updated = self.env.execute_query(
+            SQL(
+                """UPDATE res_partner p SET %(assignments)s
+                     FROM (VALUES %(rows)s) AS v(id, %(columns)s)
+                    WHERE p.commercial_partner_id = v.id
+                RETURNING p.id""",
+                assignments=assignments,
+                rows=rows,
+                columns=SQL(", ").join(SQL.identifier(f) for f in fnames),
+            )
+        )
+        partners = self.env["res.partner"].browse([pid for (pid,) in updated])
+        partners.invalidate_recordset(fnames)
+        partners.modified(fnames)

@@ -1,0 +1,29 @@
+"""Customer lifetime value, ``retention`` method of DESIGN.md."""
+
+MIN_RETENTION_SAMPLE = 20
+
+
+def annual_margin(revenue, window_months, margin_rate):
+    """Margin of one year at the pace of the analysis window."""
+    return revenue * 12.0 / window_months * margin_rate
+
+
+def measured_retention(previous_buyers, returning_buyers, fallback):
+    """Share of the previous window's buyers who bought again in this one.
+
+    Below ``MIN_RETENTION_SAMPLE`` previous buyers the measure says little, so
+    the company's ``fallback`` is used instead.
+    """
+    if previous_buyers < MIN_RETENTION_SAMPLE:
+        return fallback
+    return returning_buyers / previous_buyers
+
+
+def retention_lifetime_value(margin, retention, discount, horizon_years):
+    """Sum over t = 1..H of m * r^(t-1) / (1 + d)^t; 0 for a margin <= 0."""
+    if margin <= 0:
+        return 0.0
+    return sum(
+        margin * retention ** (year - 1) / (1 + discount) ** year
+        for year in range(1, horizon_years + 1)
+    )

@@ -1,0 +1,83 @@
+"""Relationship status (DESIGN.md, "Relationship status, first match wins")."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+LOST_AFTER_WINDOWS = 3
+LOYAL_MIN_QUARTERS = 3
+LOYAL_MIN_AGE_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class StatusParams:
+    window_months: int = 12
+    growth_rate: float = 0.30
+    decline_rate: float = 0.30
+    new_customer_days: int = 90
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What the status rules read of one customer in one company."""
+
+    revenue: float = 0.0
+    previous_revenue: float = 0.0
+    purchases: int = 0
+    previous_purchases: int = 0
+    first_purchase: date | None = None
+    last_purchase: date | None = None
+    quarters_with_purchase: int = 0
+    ended: bool = False
+    overdue_complaint: bool = False
+
+
+def window_start(as_of, window_months, windows=1):
+    """First excluded day of the window: the window is (start, as_of]."""
+    return as_of - relativedelta(months=window_months * windows)
+
+
+def quarter_bounds(as_of, window_months):
+    """The exclusive lower bounds of the window's four quarters, newest first."""
+    return [
+        as_of - relativedelta(months=(quarter * window_months) // 4)
+        for quarter in range(1, 5)
+    ]
+
+
+def relationship_status(facts, as_of, params):
+    """Return the status code, or None for a prospect that never bought.
+
+    "Lost" by age means no purchase inside the last three windows.
+    """
+    if facts.ended:
+        return "lost"
+    if not facts.last_purchase:
+        return None
+    if facts.last_purchase <= window_start(
+        as_of, params.window_months, LOST_AFTER_WINDOWS
+    ):
+        return "lost"
+    if not facts.purchases and not facts.previous_purchases:
+        return "low_potential"
+    if (
+        facts.revenue <= (1 - params.decline_rate) * facts.previous_revenue
+        or facts.overdue_complaint
+    ):
+        return "needs_care"
+    if facts.first_purchase > as_of - timedelta(days=params.new_customer_days):
+        return "new"
+    if (
+        facts.previous_revenue > 0
+        and facts.revenue >= (1 + params.growth_rate) * facts.previous_revenue
+    ):
+        return "growing"
+    if (
+        facts.quarters_with_purchase >= LOYAL_MIN_QUARTERS
+        and facts.first_purchase < as_of - relativedelta(months=LOYAL_MIN_AGE_MONTHS)
+    ):
+        return "loyal"
+    if facts.purchases:
+        return "active"
+    return "needs_care"

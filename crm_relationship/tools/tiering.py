@@ -1,0 +1,91 @@
+"""Tier assignment by revenue contributed (DESIGN.md, "Tier, evaluated in...")."""
+
+import math
+from dataclasses import dataclass
+
+AMOUNT = "amount"
+TOP_PERCENT = "top_percent"
+
+
+@dataclass(frozen=True)
+class RevenueTier:
+    """A revenue tier as the rules see it; ``key`` is whatever the caller needs back."""
+
+    key: object
+    threshold_type: str
+    min_amount: float = 0.0
+    top_percent: float = 100.0
+
+
+def rank_by_revenue(revenues):
+    """Return ``{partner_id: rank}`` (1 = highest) among partners with revenue > 0.
+
+    Ties are broken by partner id, so the ranking is total and deterministic.
+    """
+    ranked = sorted(
+        (pid for pid, amount in revenues.items() if amount > 0),
+        key=lambda pid: (-revenues[pid], pid),
+    )
+    return {pid: position for position, pid in enumerate(ranked, start=1)}
+
+
+def top_rank_limit(population, top_percent):
+    """Highest rank still inside the top ``top_percent`` % of ``population``."""
+    # round() first so that 5 % of 200 is exactly 10, not ceil(10.000000000000002)
+    return math.ceil(round(population * top_percent / 100.0, 9))
+
+
+def revenue_tier(amount, rank, population, tiers):
+    """First tier of ``tiers`` (already in sequence order) that ``amount`` reaches."""
+    for tier in tiers:
+        if tier.threshold_type == AMOUNT:
+            if amount >= tier.min_amount:
+                return tier.key
+        elif rank is not None and rank <= top_rank_limit(population, tier.top_percent):
+            return tier.key
+    return None
+
+
+def assign_revenue_tiers(revenues, tiers):
+    """Map every partner with revenue > 0 to the key of its revenue tier.
+
+    :param revenues: ``{partner_id: revenue}``; partners with revenue <= 0 are
+        left out (they are inactive, decided by the caller).
+    :param tiers: ``RevenueTier`` list in sequence order.
+    """
+    ranks = rank_by_revenue(revenues)
+    population = len(ranks)
+    return {
+        pid: revenue_tier(revenues[pid], rank, population, tiers)
+        for pid, rank in ranks.items()
+    }
+
+
+def unreachable_tier(tiers):
+    """Return the first tier that can never match given the tiers before it, or None.
+
+    An amount tier is unreachable after an amount tier with a lower or equal
+    minimum; a top-percent tier after one with a greater or equal percent; any
+    tier after a catch-all (minimum 0, or top 100 %).
+    """
+    best_amount = None
+    best_percent = None
+    for tier in tiers:
+        if tier.threshold_type == AMOUNT:
+            if best_amount is not None and tier.min_amount >= best_amount:
+                return tier
+        elif best_percent is not None and tier.top_percent <= best_percent:
+            return tier
+        if (best_amount is not None and best_amount <= 0) or (
+            best_percent is not None and best_percent >= 100
+        ):
+            return tier
+        if tier.threshold_type == AMOUNT:
+            best_amount = (
+                tier.min_amount
+                if best_amount is None
+                else min(best_amount, tier.min_amount)
+            )
+        else:
+            best_percent = max(best_percent or 0.0, tier.top_percent)
+    return None

@@ -1,0 +1,165 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import tiering
+
+
+class CrmRelationshipTierSimulation(models.TransientModel):
+    _name = "crm.relationship.tier.simulation"
+    _description = "Tier Threshold Simulation"
+
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    line_ids = fields.One2many("crm.relationship.tier.simulation.line", "simulation_id")
+    customer_count = fields.Integer(
+        "Customers with revenue", compute="_compute_customer_count"
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        res = super().default_get(fields_list)
+        company = (
+            self.env["res.company"].browse(res.get("company_id")) or self.env.company
+        )
+        tiers = self.env["crm.relationship.tier"].search(
+            [("company_id", "=", company.id), ("tier_type", "=", "revenue")]
+        )
+        res["line_ids"] = [
+            fields.Command.create(
+                {
+                    "tier_id": tier.id,
+                    "sequence": tier.sequence,
+                    "threshold_type": tier.threshold_type,
+                    "min_amount": tier.min_amount,
+                    "top_percent": tier.top_percent,
+                }
+            )
+            for tier in tiers
+        ]
+        return res
+
+    def _current_revenues(self):
+        """``{partner: revenue}`` of the company's customers with revenue > 0 and
+        no locked tier, from the last classification."""
+        key = str(self.company_id.id)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, (period_revenue->>%(key)s)::float FROM res_partner
+                    WHERE id = commercial_partner_id
+                      AND (period_revenue->>%(key)s)::float > 0
+                      AND NOT COALESCE((relationship_tier_locked->>%(key)s)::boolean,
+                                       false)""",
+                key=key,
+            )
+        )
+        return dict(rows)
+
+    @api.depends("company_id")
+    def _compute_customer_count(self):
+        for wizard in self:
+            wizard.customer_count = len(wizard._current_revenues())
+
+    def _simulate(self):
+        """``{tier: (customers, revenue)}`` for the thresholds being edited."""
+        self.ensure_one()
+        revenues = self._current_revenues()
+        rules = [
+            tiering.RevenueTier(
+                key=line.tier_id.id,
+                threshold_type=line.threshold_type,
+                min_amount=line.min_amount,
+                top_percent=line.top_percent,
+            )
+            for line in self.line_ids.sorted(
+                lambda line: (line.sequence, line.tier_id.id)
+            )
+        ]
+        result = {}
+        for pid, tier_id in tiering.assign_revenue_tiers(revenues, rules).items():
+            count, amount = result.get(tier_id, (0, 0.0))
+            result[tier_id] = (count + 1, amount + revenues[pid])
+        return result
+
+    def action_apply(self):
+        """Write the simulated thresholds on the tiers and reclassify the company."""
+        self.env["res.partner"]._check_relationship_manager()
+        for line in self.line_ids:
+            line.tier_id.write(
+                {
+                    "sequence": line.sequence,
+                    "threshold_type": line.threshold_type,
+                    "min_amount": line.min_amount,
+                    "top_percent": line.top_percent,
+                }
+            )
+        self.env["res.partner"].sudo()._recompute_relationship(
+            company_ids=self.company_id.ids
+        )
+        return {"type": "ir.actions.act_window_close"}
+
+
+class CrmRelationshipTierSimulationLine(models.TransientModel):
+    _name = "crm.relationship.tier.simulation.line"
+    _description = "Tier Threshold Simulation Line"
+    _order = "sequence, id"
+
+    simulation_id = fields.Many2one(
+        "crm.relationship.tier.simulation", required=True, ondelete="cascade"
+    )
+    currency_id = fields.Many2one(related="simulation_id.currency_id")
+    tier_id = fields.Many2one("crm.relationship.tier", required=True, readonly=True)
+    sequence = fields.Integer()
+    threshold_type = fields.Selection(
+        [("amount", "Minimum revenue"), ("top_percent", "Top percent of customers")],
+        required=True,
+    )
+    min_amount = fields.Monetary("Minimum revenue", currency_field="currency_id")
+    top_percent = fields.Float("Top %")
+    current_count = fields.Integer("Customers now", compute="_compute_current")
+    current_revenue = fields.Monetary(
+        "Revenue now", currency_field="currency_id", compute="_compute_current"
+    )
+    simulated_count = fields.Integer("Customers after", compute="_compute_simulated")
+    simulated_revenue = fields.Monetary(
+        "Revenue after", currency_field="currency_id", compute="_compute_simulated"
+    )
+
+    @api.depends("tier_id")
+    def _compute_current(self):
+        for simulation in self.simulation_id:
+            key = str(simulation.company_id.id)
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT (relationship_tier_id->>%(key)s)::int, COUNT(*),
+                              SUM(COALESCE((period_revenue->>%(key)s)::float, 0))
+                         FROM res_partner
+                        WHERE id = commercial_partner_id
+                          AND relationship_tier_id ? %(key)s
+                     GROUP BY 1""",
+                    key=key,
+                )
+            )
+            current = {tier_id: (count, amount) for tier_id, count, amount in rows}
+            for line in self.filtered(lambda ln, s=simulation: ln.simulation_id == s):
+                line.current_count, line.current_revenue = current.get(
+                    line.tier_id.id, (0, 0.0)
+                )
+
+    @api.depends(
+        "simulation_id.line_ids.sequence",
+        "simulation_id.line_ids.threshold_type",
+        "simulation_id.line_ids.min_amount",
+        "simulation_id.line_ids.top_percent",
+    )
+    def _compute_simulated(self):
+        for simulation in self.simulation_id:
+            simulated = simulation._simulate()
+            for line in self.filtered(lambda ln, s=simulation: ln.simulation_id == s):
+                line.simulated_count, line.simulated_revenue = simulated.get(
+                    line.tier_id.id, (0, 0.0)
+                )
