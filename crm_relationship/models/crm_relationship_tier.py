@@ -271,6 +271,7 @@ class CrmRelationshipTier(models.Model):
     @api.model
     def _create_default_tiers(self, companies):
         """Create the six default tiers in each of ``companies`` that has none."""
+        self = self.sudo()  # whoever creates a company gets its tiers
         companies -= (
             self.with_context(active_test=False)
             .search([("company_id", "in", companies.ids)])
@@ -287,7 +288,7 @@ class CrmRelationshipTier(models.Model):
             for company in companies
             for code, (name, vals) in DEFAULT_TIERS.items()
         ]
-        tiers = self.sudo().with_context(lang="en_US").create(vals_list)
+        tiers = self.with_context(lang="en_US").create(vals_list)
         for tier in tiers:
             name = DEFAULT_TIERS[tier.code][0]
             tier.update_field_translations(
