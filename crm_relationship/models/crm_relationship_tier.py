@@ -212,6 +212,8 @@ class CrmRelationshipTier(models.Model):
         "sequence", "min_amount", "top_percent", "threshold_type", "tier_type", "active"
     )
     def _check_revenue_tier_order(self):
+        if self.env.context.get("crm_relationship_defer_tier_check"):
+            return
         for company in self.company_id:
             tiers = self.search(
                 [("company_id", "=", company.id), ("tier_type", "=", "revenue")]

@@ -399,12 +399,15 @@ class ResPartner(models.Model):
         For all of the company's classified partners when ``self`` is empty,
         else for the commercial partners of ``self`` only.
         """
+        # the queries below read these tables in SQL
+        self.env["res.partner"].flush_model()
+        self.env["crm.lead"].flush_model(["active", "company_id", "partner_id", "type"])
         stats = self._relationship_invoice_stats(company, as_of)
+        prospects = self._relationship_prospect_ids(company)
         if self:
             scope = set(self.commercial_partner_id.ids)
         else:
-            scope = set(stats)
-            scope |= self._relationship_prospect_ids(company)
+            scope = set(stats) | prospects
             scope |= self._relationship_classified_ids(company)
         tiers = (
             self.env["crm.relationship.tier"]
@@ -454,7 +457,7 @@ class ResPartner(models.Model):
                     if row["revenue"] > 0
                     else special_tiers.get("inactive")
                 )
-            else:
+            elif pid in prospects:
                 tier = special_tiers.get("potential")
             tier = tier or self.env["crm.relationship.tier"]
             facts = CustomerFacts(

@@ -61,16 +61,16 @@ def relationship_status(facts, as_of, params):
         return "lost"
     if not facts.purchases and not facts.previous_purchases:
         return "low_potential"
+    revenue = round(facts.revenue, 2)
     if (
-        facts.revenue <= (1 - params.decline_rate) * facts.previous_revenue
+        revenue <= round((1 - params.decline_rate) * facts.previous_revenue, 2)
         or facts.overdue_complaint
     ):
         return "needs_care"
     if facts.first_purchase > as_of - timedelta(days=params.new_customer_days):
         return "new"
-    if (
-        facts.previous_revenue > 0
-        and facts.revenue >= (1 + params.growth_rate) * facts.previous_revenue
+    if facts.previous_revenue > 0 and revenue >= round(
+        (1 + params.growth_rate) * facts.previous_revenue, 2
     ):
         return "growing"
     if (

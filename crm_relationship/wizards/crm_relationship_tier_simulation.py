@@ -46,6 +46,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     def _current_revenues(self):
         """``{partner: revenue}`` of the company's customers with revenue > 0 and
         no locked tier, from the last classification."""
+        self.env["res.partner"].flush_model()
         key = str(self.company_id.id)
         rows = self.env.execute_query(
             SQL(
@@ -88,7 +89,9 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     def action_apply(self):
         """Write the simulated thresholds on the tiers and reclassify the company."""
         self.env["res.partner"]._check_relationship_manager()
-        for line in self.line_ids:
+        # the order is checked once all thresholds are set: one at a time may
+        # pass through an order where a tier is unreachable
+        for line in self.line_ids.with_context(crm_relationship_defer_tier_check=True):
             line.tier_id.write(
                 {
                     "sequence": line.sequence,
@@ -97,6 +100,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                     "top_percent": line.top_percent,
                 }
             )
+        self.line_ids.tier_id._check_revenue_tier_order()
         self.env["res.partner"].sudo()._recompute_relationship(
             company_ids=self.company_id.ids
         )
@@ -112,7 +116,7 @@ class CrmRelationshipTierSimulationLine(models.TransientModel):
         "crm.relationship.tier.simulation", required=True, ondelete="cascade"
     )
     currency_id = fields.Many2one(related="simulation_id.currency_id")
-    tier_id = fields.Many2one("crm.relationship.tier", required=True, readonly=True)
+    tier_id = fields.Many2one("crm.relationship.tier", required=True)
     sequence = fields.Integer()
     threshold_type = fields.Selection(
         [("amount", "Minimum revenue"), ("top_percent", "Top percent of customers")],

@@ -1,0 +1,74 @@
+from datetime import date
+
+import pytest
+
+from crm_relationship.tools.status import (
+    CustomerFacts,
+    StatusParams,
+    quarter_bounds,
+    relationship_status,
+)
+
+AS_OF = date(2026, 6, 30)
+PARAMS = StatusParams()
+
+
+def status(**facts):
+    defaults = {
+        "first_purchase": date(2024, 1, 15),
+        "last_purchase": date(2026, 6, 1),
+        "purchases": 2,
+        "previous_purchases": 2,
+        "revenue": 1000.0,
+        "previous_revenue": 1000.0,
+        "quarters_with_purchase": 2,
+    }
+    return relationship_status(CustomerFacts(**(defaults | facts)), AS_OF, PARAMS)
+
+
+def test_prospect_has_no_status():
+    assert relationship_status(CustomerFacts(), AS_OF, PARAMS) is None
+
+
+def test_ended_relationship_is_lost_first():
+    assert status(ended=True) == "lost"
+
+
+def test_lost_after_three_windows():
+    old = {"purchases": 0, "previous_purchases": 0, "revenue": 0, "previous_revenue": 0}
+    assert status(last_purchase=date(2023, 6, 30), **old) == "lost"
+    assert status(last_purchase=date(2023, 7, 1), **old) == "low_potential"
+
+
+def test_needs_care_on_decline_or_overdue_complaint():
+    assert status(revenue=700.0) == "needs_care"
+    assert status(revenue=700.01) == "active"
+    assert status(revenue=0.0, purchases=0) == "needs_care"
+    assert status(overdue_complaint=True) == "needs_care"
+
+
+def test_new_customer_within_ninety_days():
+    new = {"previous_purchases": 0, "previous_revenue": 0.0}
+    assert status(first_purchase=date(2026, 4, 2), **new) == "new"
+    assert status(first_purchase=date(2026, 4, 1), **new) == "active"
+
+
+def test_growing_needs_previous_revenue():
+    assert status(revenue=1300.0) == "growing"
+    assert status(revenue=1299.0) == "active"
+
+
+def test_loyal_needs_three_quarters_and_a_year():
+    assert status(quarters_with_purchase=3) == "loyal"
+    assert (
+        status(quarters_with_purchase=3, first_purchase=date(2025, 6, 30)) == "active"
+    )
+    assert status(quarters_with_purchase=3, first_purchase=date(2025, 6, 29)) == "loyal"
+
+
+@pytest.mark.parametrize("months, expected", [(12, [3, 6, 9, 12]), (6, [1, 3, 4, 6])])
+def test_quarter_bounds(months, expected):
+    bounds = quarter_bounds(AS_OF, months)
+    assert [
+        (AS_OF.year - b.year) * 12 + AS_OF.month - b.month for b in bounds
+    ] == expected
