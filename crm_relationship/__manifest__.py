@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "security/crm_relationship_security.xml",
         "data/ir_cron_data.xml",
+        "data/crm_relationship_tier_data.xml",
         "wizards/crm_relationship_tier_simulation_views.xml",
         "views/crm_relationship_tier_views.xml",
         "views/res_partner_views.xml",
@@ -24,6 +25,5 @@
     "demo": [
         "demo/res_partner_demo.xml",
     ],
-    "post_init_hook": "post_init_hook",
     "application": True,
 }

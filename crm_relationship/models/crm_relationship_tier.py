@@ -271,9 +271,12 @@ class CrmRelationshipTier(models.Model):
         ]
 
     @api.model
-    def _create_default_tiers(self, companies):
-        """Create the six default tiers in each of ``companies`` that has none."""
+    def _create_default_tiers(self, companies=None):
+        """Create the six default tiers in each of ``companies`` (default: all)
+        that has none."""
         self = self.sudo()  # whoever creates a company gets its tiers
+        if companies is None:
+            companies = self.env["res.company"].search([])
         companies -= (
             self.with_context(active_test=False)
             .search([("company_id", "in", companies.ids)])
