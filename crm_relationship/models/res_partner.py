@@ -54,7 +54,7 @@ CLASSIFICATION_FIELDS = {
     "relationship_revenue_rank": "int",
     "region_scope": "str",
 }
-WRITE_BATCH_SIZE = 2000
+WRITE_BATCH_SIZE = 25000
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 MANUAL_FIELDS = (
     "relationship_tier_id",
@@ -386,12 +386,10 @@ class ResPartner(models.Model):
         self.env["ir.cron"]._notify_progress(done=max(done, 1), remaining=0)
 
     def _relationship_recompute_company(self, company, as_of):
-        """Classify in ``company``; yield the size of each written batch."""
+        """Classify in ``company``; yield the partners written by each batch."""
         values = self._relationship_compute_values(company, as_of)
-        changed = self._relationship_changed_values(company, values)
-        for batch in split_every(WRITE_BATCH_SIZE, list(changed.items())):
-            self._relationship_write_values(company, dict(batch))
-            yield len(batch)
+        for batch in split_every(WRITE_BATCH_SIZE, list(values.items())):
+            yield self._relationship_write_values(company, dict(batch))
 
     def _relationship_compute_values(self, company, as_of):
         """Return ``{commercial_partner_id: {field: value}}`` in ``company``.
@@ -435,6 +433,18 @@ class ResPartner(models.Model):
         manual = self._relationship_manual_values(company, scope)
         overdue = self._get_relationship_overdue_complaint_ids(company, as_of)
         regions = self._relationship_region_scopes(company, scope)
+        # read once: the loop below runs for every customer of the company
+        tier_keys = {tier: (tier.id, tier.relationship_level) for tier in tiers}
+        tier_keys[None] = (None, None)
+        ltv_factor = lifetime_value.retention_factor(
+            retention,
+            company.relationship_discount_rate / 100,
+            company.relationship_horizon_years,
+        )
+        margin_rate = company.relationship_margin_rate / 100
+        months = company.relationship_window_months
+        inactive = special_tiers.get("inactive")
+        potential = special_tiers.get("potential")
         empty = {
             "revenue": 0.0,
             "previous_revenue": 0.0,
@@ -452,14 +462,13 @@ class ResPartner(models.Model):
             if locked_tier is not None:
                 tier = locked_tier
             elif pid in stats:
-                tier = (
-                    revenue_tiers.get(pid)
-                    if row["revenue"] > 0
-                    else special_tiers.get("inactive")
-                )
-            elif pid in prospects:
-                tier = special_tiers.get("potential")
-            tier = tier or self.env["crm.relationship.tier"]
+                tier = revenue_tiers.get(pid) if row["revenue"] > 0 else inactive
+            else:
+                tier = potential if pid in prospects else None
+            tier_id, tier_level = tier_keys.get(tier) or (
+                tier.id,
+                tier.relationship_level,
+            )
             facts = CustomerFacts(
                 revenue=row["revenue"],
                 previous_revenue=row["previous_revenue"],
@@ -471,22 +480,13 @@ class ResPartner(models.Model):
                 ended=bool(end_date),
                 overdue_complaint=pid in overdue,
             )
-            margin = lifetime_value.annual_margin(
-                row["revenue"],
-                company.relationship_window_months,
-                company.relationship_margin_rate / 100,
-            )
+            margin = lifetime_value.annual_margin(row["revenue"], months, margin_rate)
             recency, frequency, monetary = scores.get(pid, (None, None, None))
             values[pid] = {
-                "relationship_tier_id": tier.id,
+                "relationship_tier_id": tier_id,
                 "relationship_status": relationship_status(facts, as_of, params),
-                "relationship_level": locked_level or tier.relationship_level,
-                "lifetime_value": lifetime_value.retention_lifetime_value(
-                    margin,
-                    retention,
-                    company.relationship_discount_rate / 100,
-                    company.relationship_horizon_years,
-                ),
+                "relationship_level": locked_level or tier_level,
+                "lifetime_value": max(margin, 0.0) * ltv_factor,
                 "historical_revenue": row["historical_revenue"],
                 "period_revenue": row["revenue"],
                 "previous_period_revenue": row["previous_revenue"],
@@ -672,79 +672,60 @@ class ResPartner(models.Model):
             return fields.Date.to_string(value)
         return value
 
-    def _relationship_changed_values(self, company, values):
-        """Keep the partners of ``values`` whose stored values differ (or a child's)."""
-        key = str(company.id)
-        columns = SQL(", ").join(
-            SQL("%s->%s", SQL.identifier(fname), key) for fname in CLASSIFICATION_FIELDS
-        )
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT commercial_partner_id, %s FROM res_partner
-                    WHERE commercial_partner_id = ANY(%s)""",
-                columns,
-                list(values),
-            )
-        )
-        kinds = list(CLASSIFICATION_FIELDS.items())
-        changed = {}
-        for pid, *stored in rows:
-            if pid in changed:
-                continue
-            target = values[pid]
-            if any(
-                self._relationship_json(kind, target[fname]) != current
-                for (fname, kind), current in zip(kinds, stored, strict=True)
-            ):
-                changed[pid] = target
-        return changed
-
     def _relationship_write_values(self, company, values):
         """Write ``{commercial_partner_id: {field: value}}`` in ``company``, one query.
 
-        The commercial partner and its contacts get the same values. A plain
-        ORM write would cost one UPDATE per partner here, since every partner
-        has its own figures.
+        The commercial partner and its contacts get the same values, and only
+        the rows whose values differ are updated: PostgreSQL compares them, so
+        an unchanged run reads nothing back into Python. A plain ORM write
+        would cost one UPDATE per partner, every partner having its own
+        figures. Returns the number of commercial partners written.
         """
         key = str(company.id)
         fnames = list(CLASSIFICATION_FIELDS)
-        assignments = SQL(", ").join(
-            SQL(
-                """%(col)s = NULLIF(
-                    (COALESCE(p.%(col)s, '{}'::jsonb) - %(key)s)
-                    || jsonb_strip_nulls(jsonb_build_object(%(key)s, v.%(col)s)),
-                    '{}'::jsonb)""",
-                col=SQL.identifier(fname),
-                key=key,
-            )
-            for fname in fnames
-        )
-        rows = SQL(", ").join(
-            SQL(
-                "(%s, %s)",
-                pid,
-                SQL(", ").join(
-                    SQL(
-                        "%s::jsonb",
-                        json.dumps(self._relationship_json(kind, vals[fname])),
-                    )
-                    for fname, kind in CLASSIFICATION_FIELDS.items()
-                ),
-            )
+        payload = [
+            {"id": pid}
+            | {
+                fname: converted
+                for fname, kind in CLASSIFICATION_FIELDS.items()
+                if (converted := self._relationship_json(kind, vals[fname])) is not None
+            }
             for pid, vals in values.items()
-        )
+        ]
         self.env["res.partner"].flush_model(fnames)
         updated = self.env.execute_query(
             SQL(
                 """UPDATE res_partner p SET %(assignments)s
-                     FROM (VALUES %(rows)s) AS v(id, %(columns)s)
+                     FROM jsonb_to_recordset(%(payload)s::jsonb)
+                          AS v(id int, %(columns)s)
                     WHERE p.commercial_partner_id = v.id
-                RETURNING p.id""",
-                assignments=assignments,
-                rows=rows,
-                columns=SQL(", ").join(SQL.identifier(f) for f in fnames),
+                      AND (%(current)s) IS DISTINCT FROM (%(target)s)
+                RETURNING p.id, p.commercial_partner_id""",
+                assignments=SQL(", ").join(
+                    SQL(
+                        """%(col)s = NULLIF(
+                            (COALESCE(p.%(col)s, '{}'::jsonb) - %(key)s)
+                            || jsonb_strip_nulls(
+                                jsonb_build_object(%(key)s, v.%(col)s)),
+                            '{}'::jsonb)""",
+                        col=SQL.identifier(fname),
+                        key=key,
+                    )
+                    for fname in fnames
+                ),
+                payload=json.dumps(payload),
+                columns=SQL(", ").join(
+                    SQL("%s jsonb", SQL.identifier(fname)) for fname in fnames
+                ),
+                current=SQL(", ").join(
+                    SQL("p.%s->%s", SQL.identifier(fname), key) for fname in fnames
+                ),
+                target=SQL(", ").join(
+                    SQL("v.%s", SQL.identifier(fname)) for fname in fnames
+                ),
             )
         )
-        partners = self.env["res.partner"].browse([pid for (pid,) in updated])
+        partners = self.env["res.partner"].browse([pid for pid, _cpid in updated])
         partners.invalidate_recordset(fnames)
         partners.modified(fnames)
+        return len({cpid for _pid, cpid in updated})

@@ -19,11 +19,16 @@ def measured_retention(previous_buyers, returning_buyers, fallback):
     return returning_buyers / previous_buyers
 
 
+def retention_factor(retention, discount, horizon_years):
+    """Sum over t = 1..H of r^(t-1) / (1 + d)^t: the value of one unit of margin."""
+    return sum(
+        retention ** (year - 1) / (1 + discount) ** year
+        for year in range(1, horizon_years + 1)
+    )
+
+
 def retention_lifetime_value(margin, retention, discount, horizon_years):
     """Sum over t = 1..H of m * r^(t-1) / (1 + d)^t; 0 for a margin <= 0."""
     if margin <= 0:
         return 0.0
-    return sum(
-        margin * retention ** (year - 1) / (1 + discount) ** year
-        for year in range(1, horizon_years + 1)
-    )
+    return margin * retention_factor(retention, discount, horizon_years)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -33,16 +34,20 @@ class CustomerFacts:
     overdue_complaint: bool = False
 
 
+@lru_cache(maxsize=64)
+def months_before(day, months):
+    return day - relativedelta(months=months)
+
+
 def window_start(as_of, window_months, windows=1):
     """First excluded day of the window: the window is (start, as_of]."""
-    return as_of - relativedelta(months=window_months * windows)
+    return months_before(as_of, window_months * windows)
 
 
 def quarter_bounds(as_of, window_months):
     """The exclusive lower bounds of the window's four quarters, newest first."""
     return [
-        as_of - relativedelta(months=(quarter * window_months) // 4)
-        for quarter in range(1, 5)
+        months_before(as_of, (quarter * window_months) // 4) for quarter in range(1, 5)
     ]
 
 
@@ -75,7 +80,7 @@ def relationship_status(facts, as_of, params):
         return "growing"
     if (
         facts.quarters_with_purchase >= LOYAL_MIN_QUARTERS
-        and facts.first_purchase < as_of - relativedelta(months=LOYAL_MIN_AGE_MONTHS)
+        and facts.first_purchase < months_before(as_of, LOYAL_MIN_AGE_MONTHS)
     ):
         return "loyal"
     if facts.purchases:
