@@ -6,7 +6,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     def init(self):
-        super().init()
+        res = super().init()
         # the classification aggregates posted customer invoices per company and
         # commercial partner; core leaves commercial_partner_id unindexed
         create_index(
@@ -16,3 +16,4 @@ class AccountMove(models.Model):
             ["company_id", "commercial_partner_id", "invoice_date"],
             where="state = 'posted' AND move_type IN ('out_invoice', 'out_refund')",
         )
+        return res
