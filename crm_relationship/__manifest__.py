@@ -25,5 +25,6 @@
     "demo": [
         "demo/res_partner_demo.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "application": True,
 }

@@ -55,6 +55,7 @@ CLASSIFICATION_FIELDS = {
     "region_scope": "str",
 }
 WRITE_BATCH_SIZE = 25000
+ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 MANUAL_FIELDS = (
     "relationship_tier_id",
@@ -389,6 +390,11 @@ class ResPartner(models.Model):
 
     def _relationship_recompute_company(self, company, as_of):
         """Classify in ``company``; yield the partners written by each batch."""
+        # one classification of a company at a time (cron and buttons, on any
+        # worker): two runs updating the same rows could deadlock
+        self.env.cr.execute(
+            SQL("SELECT pg_advisory_xact_lock(%s, %s)", ADVISORY_LOCK, company.id)
+        )
         values = self._relationship_compute_values(company, as_of)
         for batch in split_every(WRITE_BATCH_SIZE, list(values.items())):
             yield self._relationship_write_values(company, dict(batch))
