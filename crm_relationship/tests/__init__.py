@@ -1,1 +1,3 @@
 from . import test_classification
+from . import test_feedback
+from . import test_feedback_survey
