@@ -124,3 +124,30 @@ class TestFeedbackSurveyPage(HttpCase):
         self.feedback.invalidate_recordset()
         self.assertEqual((self.feedback.nps_score, self.feedback.csat_score), (9, 4))
         self.assertEqual(self.feedback.survey_comment, "Nhân viên rất nhiệt tình")
+
+
+@tagged("post_install", "-at_install")
+class TestFeedbackBackendTour(HttpCase):
+    def test_feedback_backend_tour(self):
+        customer = self.env["res.partner"].create(
+            {"name": "Công ty Tour", "is_company": True, "email": "tour@example.com"}
+        )
+        self.env["crm.relationship.feedback"].create(
+            {
+                "name": "Tour overdue complaint",
+                "partner_id": customer.id,
+                "date_received": "2026-01-05 08:00:00",
+                "user_id": self.env.ref("base.user_admin").id,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-crm_relationship.crm_relationship_feedback_action",
+            "crm_relationship_feedback_backend_tour",
+            login="admin",
+        )
+        feedback = self.env["crm.relationship.feedback"].search(
+            [("name", "=", "Giá cao hơn báo giá")]
+        )
+        self.assertEqual(feedback.partner_id, customer)
+        self.assertTrue(feedback.is_closed)
+        self.assertTrue(feedback.survey_sent_date)
