@@ -313,7 +313,7 @@ class CrmRelationshipFeedback(models.Model):
             commercial = partner.commercial_partner_id
             if commercial != partner:
                 vals["partner_id"] = commercial.id
-                vals.setdefault("contact_id", partner.id)
+                vals["contact_id"] = vals.get("contact_id") or partner.id
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -321,6 +321,8 @@ class CrmRelationshipFeedback(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if vals.get("partner_id") and "contact_id" not in vals:
+            vals["contact_id"] = False  # another customer: the old contact is stale
         self._redirect_to_commercial_partner([vals])
         resolving = self.browse()
         if vals.get("stage_id"):

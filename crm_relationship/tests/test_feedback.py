@@ -106,6 +106,10 @@ class TestFeedback(FeedbackCommon):
         )
         feedback.partner_id = self.small
         self.assertEqual(feedback.partner_id, self.small)
+        self.assertFalse(feedback.contact_id)
+        feedback.partner_id = self.vip_contact
+        self.assertEqual(feedback.partner_id, self.vip)
+        self.assertEqual(feedback.contact_id, self.vip_contact)
 
     def test_sla_breach(self):
         with freeze_time("2026-07-01 10:00:00"):
@@ -418,6 +422,10 @@ class TestFeedback(FeedbackCommon):
             feedback.date_deadline, fields.Datetime.to_datetime("2026-07-01 12:00:00")
         )
         feedback.write({"stage_id": self.stage_progress.id, "priority": "2"})
+        # resolving emails the survey, with the user's rights
+        feedback.stage_id = self.stage_resolved
+        self.assertTrue(feedback.survey_sent_date)
+        self.assertTrue(feedback.sudo().access_token)
         self.assertEqual(
             self.vip.with_user(self.relationship_user).relationship_feedback_count, 1
         )

@@ -1,6 +1,7 @@
 import re
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 
 @tagged("post_install", "-at_install")
@@ -111,6 +112,7 @@ class TestFeedbackSurveyPage(HttpCase):
         self.feedback.invalidate_recordset()
         self.assertEqual((self.feedback.nps_score, self.feedback.csat_score), (9, 4))
 
+    @mute_logger("odoo.http")
     def test_post_needs_csrf(self):
         response = self.url_open(
             self._url(self.token), data={"nps_score": 9, "csat_score": 5}
