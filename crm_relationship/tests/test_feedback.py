@@ -304,6 +304,24 @@ class TestFeedback(FeedbackCommon):
         )
         self.assertEqual(stranger.partner_id.email, "stranger@example.org")
 
+    def test_email_to_the_alias_creates_feedback(self):
+        alias = self.env.ref("crm_relationship.mail_alias_crm_relationship_feedback")
+        alias.alias_domain_id = self.env["mail.alias.domain"].create(
+            {"name": "example.com"}
+        )
+        self.assertEqual(alias.alias_full_name, "feedback@example.com")
+        message = INCOMING_EMAIL.format(
+            email_from="small@example.com",
+            from_name="Cửa hàng Nhỏ",
+            subject="Thiếu hàng",
+            msg_id="feedback-alias-1",
+            body="Thiếu 2 thùng.",
+        )
+        self.env["mail.thread"].message_process(None, message)
+        feedback = self.Feedback.search([("name", "=", "Thiếu hàng")])
+        self.assertEqual(feedback.partner_id, self.small)
+        self.assertEqual(feedback.feedback_type, "complaint")
+
     def test_alias_setting(self):
         alias = self.env.ref("crm_relationship.mail_alias_crm_relationship_feedback")
         self.assertEqual(alias.alias_model_id.model, "crm.relationship.feedback")
