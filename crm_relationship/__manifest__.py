@@ -9,7 +9,7 @@
     "maintainers": [],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["account", "crm", "mail", "contacts"],
+    "depends": ["account", "crm", "mail", "contacts", "portal"],
     "data": [
         "security/crm_relationship_groups.xml",
         "security/ir.model.access.csv",
@@ -18,13 +18,22 @@
         "data/crm_relationship_tier_data.xml",
         "wizards/crm_relationship_tier_simulation_views.xml",
         "views/crm_relationship_tier_views.xml",
+        "data/crm_relationship_feedback_stage_data.xml",
+        "data/crm_relationship_feedback_data.xml",
+        "views/crm_relationship_feedback_stage_views.xml",
+        "views/crm_relationship_feedback_views.xml",
+        "views/crm_relationship_feedback_templates.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_relationship_menus.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
+        "demo/crm_relationship_feedback_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_relationship/static/tests/tours/**/*"],
+    },
     "uninstall_hook": "uninstall_hook",
     "application": True,
 }

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+FEEDBACK_ALIAS = "crm_relationship.mail_alias_crm_relationship_feedback"
 
 
 class ResConfigSettings(models.TransientModel):
@@ -31,6 +33,58 @@ class ResConfigSettings(models.TransientModel):
     relationship_retention_fallback = fields.Float(
         related="company_id.relationship_retention_fallback", readonly=False
     )
+
+    # --- feedback: the alias whose emails create feedback ---
+    relationship_feedback_alias_prefix = fields.Char(
+        "Feedback alias",
+        help="Emails sent to this address create a customer feedback.",
+    )
+    relationship_feedback_alias_domain = fields.Char(
+        "Feedback alias domain", readonly=True
+    )
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        alias = self.env.ref(FEEDBACK_ALIAS, raise_if_not_found=False)
+        res.update(
+            relationship_feedback_alias_prefix=alias.alias_name if alias else False,
+            relationship_feedback_alias_domain=alias.alias_domain if alias else False,
+        )
+        return res
+
+    def set_values(self):
+        super().set_values()
+        alias = self.env.ref(FEEDBACK_ALIAS, raise_if_not_found=False)
+        prefix = self.relationship_feedback_alias_prefix or False
+        if alias:
+            if alias.alias_name != prefix:
+                alias.sudo().alias_name = prefix
+        elif prefix:
+            alias = (
+                self.env["mail.alias"]
+                .sudo()
+                .create(
+                    {
+                        "alias_name": prefix,
+                        "alias_model_id": self.env["ir.model"]._get_id(
+                            "crm.relationship.feedback"
+                        ),
+                        "alias_domain_id": self.env.company.alias_domain_id.id,
+                        "alias_contact": "everyone",
+                    }
+                )
+            )
+            module, name = FEEDBACK_ALIAS.split(".")
+            self.env["ir.model.data"].sudo().create(
+                {
+                    "module": module,
+                    "name": name,
+                    "model": "mail.alias",
+                    "res_id": alias.id,
+                    "noupdate": True,
+                }
+            )
 
     def action_relationship_recompute_now(self):
         """Start the classification cron at once, in the background."""

@@ -1,5 +1,7 @@
 import json
 import threading
+from collections import defaultdict
+from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -603,8 +605,41 @@ class ResPartner(models.Model):
         return {pid for (pid,) in self.env.execute_query(query)}
 
     def _get_relationship_overdue_complaint_ids(self, company, as_of):
-        """Commercial partners with an open complaint past its deadline."""
-        return set()
+        """Commercial partners with a complaint in ``company`` that is open at the
+        end of ``as_of`` (UTC) and past its deadline then, in one query.
+
+        Open at that time: received before, not resolved before (a back-fill
+        still sees a complaint resolved later as open).
+        """
+        end = datetime.combine(as_of + timedelta(days=1), time.min)
+        self.env["crm.relationship.feedback"].flush_model(
+            [
+                "partner_id",
+                "company_id",
+                "feedback_type",
+                "is_closed",
+                "date_received",
+                "date_deadline",
+                "date_resolved",
+            ]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT p.commercial_partner_id
+                     FROM crm_relationship_feedback f
+                     JOIN res_partner p ON p.id = f.partner_id
+                    WHERE f.company_id = %(company)s
+                      AND f.feedback_type = 'complaint'
+                      AND f.date_received < %(end)s
+                      AND f.date_deadline < %(end)s
+                      AND (f.date_resolved IS NULL
+                           OR f.date_resolved >= %(end)s)
+                      AND (f.date_resolved IS NOT NULL OR NOT f.is_closed)""",
+                company=company.id,
+                end=end,
+            )
+        )
+        return {pid for (pid,) in rows}
 
     def _relationship_classified_ids(self, company):
         """Commercial partners holding a tier or a status in ``company``: they are
@@ -737,3 +772,95 @@ class ResPartner(models.Model):
         partners.invalidate_recordset(fnames)
         partners.modified(fnames)
         return len({cpid for _pid, cpid in updated})
+
+    # ------------------------------------------------------------------
+    # FEEDBACK (customer feedback and complaints)
+    # ------------------------------------------------------------------
+
+    relationship_feedback_count = fields.Integer(
+        "Feedback",
+        compute="_compute_relationship_feedback_stats",
+        groups="crm_relationship.crm_relationship_group_user",
+    )
+    relationship_open_complaint_count = fields.Integer(
+        "Open complaints",
+        compute="_compute_relationship_feedback_stats",
+        groups="crm_relationship.crm_relationship_group_user",
+    )
+    relationship_csat_average = fields.Float(
+        "Average satisfaction",
+        digits=(3, 1),
+        compute="_compute_relationship_feedback_stats",
+        groups="crm_relationship.crm_relationship_group_user",
+        help="Average CSAT (1 to 5) of the answered feedback.",
+    )
+    relationship_last_nps = fields.Integer(
+        "Last recommendation score",
+        compute="_compute_relationship_feedback_stats",
+        groups="crm_relationship.crm_relationship_group_user",
+        help="NPS answer (0 to 10) of the latest feedback that has one.",
+    )
+    relationship_has_nps = fields.Boolean(
+        compute="_compute_relationship_feedback_stats",
+        groups="crm_relationship.crm_relationship_group_user",
+    )
+
+    def _compute_relationship_feedback_stats(self):
+        """Feedback figures of the commercial partners, in one grouped read.
+
+        The arrays of a group share the same row order (by id), so scores and
+        dates can be zipped.
+        """
+        rows = self.env["crm.relationship.feedback"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)],
+            ["partner_id", "feedback_type", "is_closed"],
+            [
+                "__count",
+                "csat_score:array_agg",
+                "nps_score:array_agg",
+                "nps_answered:array_agg",
+                "date_received:array_agg",
+                "id:array_agg",
+            ],
+        )
+        stats = defaultdict(lambda: {"count": 0, "open": 0, "csat": [], "nps": []})
+        for partner, ftype, closed, count, csats, npss, answered, dates, ids in rows:
+            partner_stats = stats[partner.id]
+            partner_stats["count"] += count
+            if ftype == "complaint" and not closed:
+                partner_stats["open"] += count
+            partner_stats["csat"] += [score for score in csats if score]
+            partner_stats["nps"] += [
+                (date, fid, score)
+                for score, given, date, fid in zip(
+                    npss, answered, dates, ids, strict=True
+                )
+                if given
+            ]
+        for partner in self:
+            partner_stats = stats.get(partner.commercial_partner_id.id)
+            if not partner_stats:
+                partner.relationship_feedback_count = 0
+                partner.relationship_open_complaint_count = 0
+                partner.relationship_csat_average = 0.0
+                partner.relationship_last_nps = 0
+                partner.relationship_has_nps = False
+                continue
+            csat = partner_stats["csat"]
+            partner.relationship_feedback_count = partner_stats["count"]
+            partner.relationship_open_complaint_count = partner_stats["open"]
+            partner.relationship_csat_average = sum(csat) / len(csat) if csat else 0.0
+            partner.relationship_last_nps = (
+                max(partner_stats["nps"])[2] if partner_stats["nps"] else 0
+            )
+            partner.relationship_has_nps = bool(partner_stats["nps"])
+
+    def action_view_relationship_feedback(self):
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_relationship_feedback_action"
+        )
+        action["domain"] = [("partner_id", "=", customer.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
