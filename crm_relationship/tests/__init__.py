@@ -1,1 +1,4 @@
 from . import test_classification
+from . import test_program
+from . import test_program_tour
+from . import test_relationship_end
