@@ -234,7 +234,9 @@ class CrmRelationshipProgram(models.Model):
         return True
 
     def action_refresh_results(self):
-        self._recompute_results()
+        """Button: refresh the results now; for the responsible or a manager."""
+        self.check_access("write")
+        self.sudo()._recompute_results()
         return True
 
     def action_add_target_customers(self):
@@ -352,7 +354,11 @@ class CrmRelationshipProgram(models.Model):
             .search([("program_id", "=", self.id)])
             .partner_id.ids
         )
-        return self.env["crm.relationship.program.member"].create(
+        # no creation message nor follower per member: enrollment comes in bulk
+        Member = self.env["crm.relationship.program.member"].with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True
+        )
+        return Member.create(
             [
                 {"program_id": self.id, "partner_id": partner.id}
                 for partner in partners

@@ -45,8 +45,12 @@ class CrmRelationshipProgramMember(models.Model):
         tracking=True,
         index=True,
     )
-    is_converted = fields.Boolean(related="stage_id.is_converted", store=True)
-    is_dropped = fields.Boolean(related="stage_id.is_dropped", store=True)
+    is_converted = fields.Boolean(
+        related="stage_id.is_converted", store=True, precompute=True
+    )
+    is_dropped = fields.Boolean(
+        related="stage_id.is_dropped", store=True, precompute=True
+    )
     user_id = fields.Many2one(
         "res.users",
         "Owner",
@@ -66,6 +70,7 @@ class CrmRelationshipProgramMember(models.Model):
         compute="_compute_date_converted",
         store=True,
         readonly=False,
+        precompute=True,
         copy=False,
     )
     revenue = fields.Monetary(
@@ -136,6 +141,11 @@ class CrmRelationshipProgramMember(models.Model):
             {vals["program_id"] for vals in vals_list if vals.get("program_id")}
         )
         programs._check_accepts_members()
+        if any("stage_id" not in vals for vals in vals_list):
+            # one search for the whole batch, not one default per member
+            stage = self._default_stage_id()
+            for vals in vals_list:
+                vals.setdefault("stage_id", stage.id)
         members = super().create(vals_list)
         members._apply_activity_plans()
         return members

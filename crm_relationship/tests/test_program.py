@@ -290,6 +290,25 @@ class TestProgram(CrmRelationshipCommon):
             program._recompute_results(as_of="2026-03-31")
         self.assertEqual(program.revenue, 105.0)
 
+    def test_revenue_counts_the_program_company_only(self):
+        other = self.setup_other_company(name="Chi nhánh Đà Nẵng")["company"]
+        self.env.user.company_ids += other
+        customer = self._customer("Khách Hai Công Ty")
+        program = self._program()
+        program._enroll(customer)
+        program.member_ids.date_enrolled = "2026-02-01"
+        self._invoice(customer, "2026-03-01", 70.0)
+        self._invoice(customer, "2026-03-02", 900.0, company=other)
+        program._recompute_results(as_of="2026-06-30")
+        self.assertEqual(program.revenue, 70.0)
+        other_program = self._program(name="Elsewhere", company_id=other.id)
+        self.assertFalse(
+            self.Program.with_user(self.relationship_user).search(
+                [("id", "in", (program | other_program).ids)]
+            )
+            - program
+        )
+
     # ------------------------------------------------------------------
     # security
     # ------------------------------------------------------------------
@@ -318,6 +337,10 @@ class TestProgram(CrmRelationshipCommon):
             "contacted"
         ]
         self.assertEqual(other_member.stage_id, self.stages["contacted"])
+
+        own.with_user(self.relationship_user).action_refresh_results()
+        with self.assertRaises(AccessError):
+            other.with_user(self.relationship_user).action_refresh_results()
 
         as_manager = self.Program.with_user(self.relationship_manager)
         as_manager.browse(own.id).write({"budget": 70.0})
