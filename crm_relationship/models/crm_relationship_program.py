@@ -340,9 +340,8 @@ class CrmRelationshipProgram(models.Model):
     def _get_target_partners(self):
         self.ensure_one()
         Partner = self.env["res.partner"].with_company(self.company_id)
-        partners = Partner.search(self._get_target_partner_domain())
-        # a commercial partner can be a person whose parent is not a company
-        return partners.filtered(lambda p: p.commercial_partner_id == p)
+        # is_company or no parent: exactly the commercial partners
+        return Partner.search(self._get_target_partner_domain())
 
     def _enroll(self, partners):
         """Create the missing memberships of ``partners``; return the new members."""
