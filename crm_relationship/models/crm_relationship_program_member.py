@@ -5,8 +5,13 @@ from odoo.exceptions import ValidationError
 class CrmRelationshipProgramMember(models.Model):
     _name = "crm.relationship.program.member"
     _description = "Relationship program member"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "mail.tracking.duration.mixin",
+    ]
     _order = "program_id, stage_id, id"
+    _track_duration_field = "stage_id"
     _rec_name = "partner_id"
     _check_company_auto = True
 
