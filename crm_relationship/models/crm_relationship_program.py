@@ -246,6 +246,7 @@ class CrmRelationshipProgram(models.Model):
         skipped, so pressing the button twice enrolls nobody the second time.
         """
         self.ensure_one()
+        self.check_access("write")
         self._check_accepts_members()
         partners = self._get_target_partners()
         members = self._enroll(partners)

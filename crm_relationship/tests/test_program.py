@@ -316,7 +316,7 @@ class TestProgram(CrmRelationshipCommon):
     def test_user_changes_only_own_programs(self):
         own = self._program(name="Mine", user_id=self.relationship_user.id)
         other = self._program(name="Theirs", user_id=self.relationship_manager.id)
-        customer = self._customer("Khách An Toàn")
+        customer = self._customer("Khách An Toàn", customer_rank=1)
         other_member = other._enroll(customer)
 
         as_user = self.Program.with_user(self.relationship_user)
@@ -339,6 +339,15 @@ class TestProgram(CrmRelationshipCommon):
         self.assertEqual(other_member.stage_id, self.stages["contacted"])
 
         own.with_user(self.relationship_user).action_refresh_results()
+        # the responsible enrolls the targets of their own program
+        own.target_domain = f"[('id', '=', {customer.id})]"
+        own.with_user(self.relationship_user).action_add_target_customers()
+        self.assertEqual(own.member_ids.partner_id, customer)
+        self.assertEqual(own.member_ids.user_id, self.relationship_user)
+        newcomer = self._customer("Khách Mới Đến", customer_rank=1)
+        other.target_domain = f"[('id', '=', {newcomer.id})]"
+        with self.assertRaises(AccessError):
+            other.with_user(self.relationship_user).action_add_target_customers()
         with self.assertRaises(AccessError):
             other.with_user(self.relationship_user).action_refresh_results()
 
