@@ -1,1 +1,3 @@
 from . import crm_relationship_tier_simulation
+from . import crm_relationship_program_enroll
+from . import res_partner_relationship_end
