@@ -31,6 +31,9 @@ class ResConfigSettings(models.TransientModel):
     relationship_retention_fallback = fields.Float(
         related="company_id.relationship_retention_fallback", readonly=False
     )
+    relationship_care_user_id = fields.Many2one(
+        related="company_id.relationship_care_user_id", readonly=False
+    )
 
     def action_relationship_recompute_now(self):
         """Start the classification cron at once, in the background."""
