@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import odoo
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from .common import CrmRelationshipCommon
@@ -298,6 +298,42 @@ class TestCare(CrmRelationshipCommon):
             Stage.create({"name": "Limbo"})
         with self.assertRaises(ValidationError):
             self.stage_deal.phase = False
+
+    def test_stage_in_use_cannot_be_deleted(self):
+        partner = self._customer("Công ty Giai Đoạn")
+        partner.care_stage_id = self.stage_consulting
+        with self.assertRaises(UserError):
+            self.stage_consulting.unlink()
+        partner.care_stage_id = self.stage_discovery
+        self.stage_consulting.unlink()
+        self.assertFalse(self.stage_consulting.exists())
+
+    def test_pipeline_shows_every_stage(self):
+        partner = self._customer("Công ty Cột")
+        partner.care_stage_id = self.stage_deal
+        other_company = self.setup_other_company()["company"]
+        partner.with_company(other_company).care_stage_id = self.stage_development
+        groups = (
+            self.env["res.partner"]
+            .with_user(self.relationship_user)
+            .web_read_group(
+                [("care_stage_id", "!=", False), ("id", "=", partner.id)],
+                ["care_stage_id"],
+                ["care_stage_id"],
+                lazy=True,
+            )["groups"]
+        )
+        counts = {g["care_stage_id"][0]: g["care_stage_id_count"] for g in groups}
+        stages = self.env["crm.relationship.care.stage"].search([])
+        self.assertEqual(set(counts), set(stages.ids), "empty stages are shown")
+        self.assertEqual(counts[self.stage_deal.id], 1)
+        self.assertEqual(counts[self.stage_development.id], 0, "other company's")
+        self.assertEqual(
+            self.env["res.partner"].search(
+                [("care_stage_id", "=", self.stage_deal.id), ("id", "=", partner.id)]
+            ),
+            partner,
+        )
 
     def test_child_contact_redirected_to_company(self):
         partner = self._customer("Công ty Có Liên Hệ")
