@@ -183,6 +183,7 @@ class ResPartner(models.Model):
     )
     care_phase = fields.Selection(
         CARE_PHASES,
+        "Care phase",
         company_dependent=True,
         help="Before, during or after the sale: follows the care stage.",
     )
@@ -193,20 +194,22 @@ class ResPartner(models.Model):
         help="Phase derived from invoices, payments and opportunities at the last "
         "classification: the stage moves only when it changes.",
     )
-    last_interaction_date = fields.Date(company_dependent=True)
+    last_interaction_date = fields.Date("Last interaction", company_dependent=True)
     next_care_date = fields.Date(
+        "Next care date",
         company_dependent=True,
         help="Last interaction (or first purchase, or creation) plus the contact "
         "interval of the customer's tier.",
     )
     care_status = fields.Selection(
         CARE_STATUSES,
+        "Care status",
         company_dependent=True,
         help="Refreshed every day by the care scheduler: due soon within a week "
         "of the next care date, overdue once it has passed.",
     )
     care_overdue = fields.Boolean(
-        compute="_compute_care_overdue", search="_search_care_overdue"
+        "Care overdue", compute="_compute_care_overdue", search="_search_care_overdue"
     )
     care_interaction_ids = fields.One2many(
         "crm.relationship.interaction", "partner_id", "Interactions"

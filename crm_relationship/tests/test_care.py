@@ -300,13 +300,16 @@ class TestCare(CrmRelationshipCommon):
             self.stage_deal.phase = False
 
     def test_stage_in_use_cannot_be_deleted(self):
+        stage = self.env["crm.relationship.care.stage"].create(
+            {"name": "Referral", "phase": "post_sale", "sequence": 70}
+        )
         partner = self._customer("Công ty Giai Đoạn")
-        partner.care_stage_id = self.stage_consulting
+        partner.care_stage_id = stage
         with self.assertRaises(UserError):
-            self.stage_consulting.unlink()
-        partner.care_stage_id = self.stage_discovery
-        self.stage_consulting.unlink()
-        self.assertFalse(self.stage_consulting.exists())
+            stage.unlink()
+        partner.care_stage_id = self.stage_development
+        stage.unlink()
+        self.assertFalse(stage.exists())
 
     def test_pipeline_shows_every_stage(self):
         partner = self._customer("Công ty Cột")
