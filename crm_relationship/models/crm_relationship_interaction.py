@@ -115,6 +115,7 @@ class CrmRelationshipInteraction(models.Model):
         moved = {"partner_id", "company_id", "date"} & set(vals)
         before = self._partner_care_keys() if moved else {}
         if "partner_id" in vals:
+            vals = dict(vals)
             self._redirect_to_commercial_partner([vals])
         result = super().write(vals)
         if moved:

@@ -3,7 +3,7 @@ from datetime import timedelta
 import odoo
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import CrmRelationshipCommon
 
@@ -119,6 +119,22 @@ class TestCare(CrmRelationshipCommon):
         self._recompute(partner)
         self.assertEqual(partner.care_stage_id, self.stage_deal, "facts changed")
         self.assertEqual(partner.care_phase, "in_sale")
+
+    def test_relationship_user_moves_cards_only(self):
+        partner = self._customer("Công ty Người Dùng")
+        partner.care_stage_id = self.stage_discovery
+        as_user = partner.with_user(self.relationship_user)
+        self.assertFalse(as_user.has_access("write"), "no contact editing right")
+        as_user.care_stage_id = self.stage_consulting
+        self.assertEqual(partner.care_stage_id, self.stage_consulting)
+        self.assertEqual(partner.care_phase, "pre_sale")
+        with self.assertRaises(AccessError):
+            as_user.write({"name": "Renamed", "care_stage_id": self.stage_deal.id})
+        employee = new_test_user(
+            self.env, login="plain_employee", groups="base.group_user"
+        )
+        with self.assertRaises(AccessError):
+            partner.with_user(employee).care_stage_id = self.stage_deal
 
     def test_move_within_the_phase_is_kept_when_phase_arrives(self):
         partner = self._customer("Công ty Phát Triển")
