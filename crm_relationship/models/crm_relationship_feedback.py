@@ -57,6 +57,9 @@ class CrmRelationshipFeedback(models.Model):
     feedback_type = fields.Selection(
         FEEDBACK_TYPES, "Type", required=True, default="complaint", tracking=True
     )
+    channel_id = fields.Many2one(
+        "crm.relationship.channel", help="How the customer reached us."
+    )
     priority = fields.Selection(PRIORITIES, default="0", index=True)
     stage_id = fields.Many2one(
         "crm.relationship.feedback.stage",

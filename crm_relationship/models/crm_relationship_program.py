@@ -94,6 +94,7 @@ class CrmRelationshipProgram(models.Model):
     member_ids = fields.One2many(
         "crm.relationship.program.member", "program_id", "Program members"
     )
+    interaction_count = fields.Integer(compute="_compute_interaction_count")
     member_count = fields.Integer(
         "Members", compute="_compute_member_results", store=True
     )
@@ -251,6 +252,24 @@ class CrmRelationshipProgram(models.Model):
         partners = self._get_target_partners()
         members = self._enroll(partners)
         return self._notify_enrolled(len(members))
+
+    def _compute_interaction_count(self):
+        counts = dict(
+            self.env["crm.relationship.interaction"]._read_group(
+                [("program_id", "in", self.ids)], ["program_id"], ["__count"]
+            )
+        )
+        for program in self:
+            program.interaction_count = counts.get(program, 0)
+
+    def action_view_interactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_relationship_interaction_action"
+        )
+        action["domain"] = [("program_id", "=", self.id)]
+        action["context"] = {"default_program_id": self.id}
+        return action
 
     def action_view_members(self):
         self.ensure_one()

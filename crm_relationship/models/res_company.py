@@ -52,6 +52,14 @@ class ResCompany(models.Model):
         "can be measured.",
     )
 
+    relationship_care_user_id = fields.Many2one(
+        "res.users",
+        "Fallback care user",
+        domain=[("share", "=", False)],
+        help="Receives the customer care activities of customers without a "
+        "salesperson.",
+    )
+
     @api.constrains(
         "relationship_window_months",
         "relationship_new_customer_days",

@@ -33,6 +33,9 @@ class ResConfigSettings(models.TransientModel):
     relationship_retention_fallback = fields.Float(
         related="company_id.relationship_retention_fallback", readonly=False
     )
+    relationship_care_user_id = fields.Many2one(
+        related="company_id.relationship_care_user_id", readonly=False
+    )
 
     # --- feedback: the alias whose emails create feedback ---
     relationship_feedback_alias_prefix = fields.Char(

@@ -7,13 +7,14 @@ from datetime import datetime, time, timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 from odoo.tools.misc import format_amount, format_date
 
-from ..tools import lifetime_value, rfm, tiering
+from ..tools import care, lifetime_value, rfm, tiering
 from ..tools.status import CustomerFacts, quarter_bounds, relationship_status
 from ..tools.status import window_start as status_window_start
+from .crm_relationship_care_stage import CARE_PHASES
 from .crm_relationship_tier import RELATIONSHIP_LEVELS
 
 RELATIONSHIP_STATUSES = [
@@ -58,6 +59,13 @@ CLASSIFICATION_FIELDS = {
     "rfm_segment": "str",
     "relationship_revenue_rank": "int",
     "region_scope": "str",
+    # care pipeline (see _care_compute_values)
+    "care_stage_id": "id",
+    "care_phase": "str",
+    "care_phase_auto": "str",
+    "last_interaction_date": "date",
+    "next_care_date": "date",
+    "care_status": "str",
 }
 WRITE_BATCH_SIZE = 25000
 ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
@@ -69,6 +77,18 @@ RELATIONSHIP_END_REASONS = [
     ("other", "Other"),
 ]
 END_FIELDS = ["relationship_end_date", "relationship_end_reason"]
+# care fields that interactions and the care scheduler write on their own
+CARE_DATE_FIELDS = {
+    "last_interaction_date": "date",
+    "next_care_date": "date",
+    "care_status": "str",
+}
+CARE_STATUSES = [
+    ("on_time", "On time"),
+    ("due_soon", "Due soon"),
+    ("overdue", "Overdue"),
+]
+ACTIVITY_BATCH_SIZE = 1000
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 MANUAL_FIELDS = (
     "relationship_tier_id",
@@ -175,6 +195,52 @@ class ResPartner(models.Model):
     )
     relationship_status_reason = fields.Char(
         "Why this status", compute="_compute_relationship_reasons"
+    )
+
+    # --- care pipeline, per company (classification, interactions, scheduler) ---
+    care_stage_id = fields.Many2one(
+        "crm.relationship.care.stage",
+        "Care stage",
+        company_dependent=True,
+        group_expand="_read_group_care_stage_ids",
+        help="Column of the care pipeline. The classification moves the customer "
+        "when the facts change phase; a person may move it at any time.",
+    )
+    care_phase = fields.Selection(
+        CARE_PHASES,
+        "Care phase",
+        company_dependent=True,
+        help="Before, during or after the sale: follows the care stage.",
+    )
+    care_phase_auto = fields.Selection(
+        CARE_PHASES,
+        "Care phase of the facts",
+        company_dependent=True,
+        help="Phase derived from invoices, payments and opportunities at the last "
+        "classification: the stage moves only when it changes.",
+    )
+    last_interaction_date = fields.Date("Last interaction", company_dependent=True)
+    next_care_date = fields.Date(
+        "Next care date",
+        company_dependent=True,
+        help="Last interaction (or first purchase, or creation) plus the contact "
+        "interval of the customer's tier.",
+    )
+    care_status = fields.Selection(
+        CARE_STATUSES,
+        "Care status",
+        company_dependent=True,
+        help="Refreshed every day by the care scheduler: due soon within a week "
+        "of the next care date, overdue once it has passed.",
+    )
+    care_overdue = fields.Boolean(
+        "Care overdue", compute="_compute_care_overdue", search="_search_care_overdue"
+    )
+    care_interaction_ids = fields.One2many(
+        "crm.relationship.interaction", "partner_id", "Interactions"
+    )
+    care_interaction_count = fields.Integer(
+        "Interaction count", compute="_compute_care_interaction_count"
     )
 
     # --- customer database: descriptive, shared by every company ---
@@ -324,6 +390,11 @@ class ResPartner(models.Model):
         ]
 
     def write(self, vals):
+        if "care_stage_id" in vals:
+            stage = self.env["crm.relationship.care.stage"].browse(
+                vals["care_stage_id"]
+            )
+            vals = {**vals, "care_phase": stage.phase or False}
         manual = [fname for fname in MANUAL_FIELDS if fname in vals]
         if manual and not self.env.su:
             if self.filtered(lambda p: p.commercial_partner_id == p):
@@ -382,6 +453,7 @@ class ResPartner(models.Model):
         are written. Returns the number of commercial partners written.
         """
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        self.env.flush_all()  # the rules read with SQL
         companies = self.env["res.company"].sudo().browse(company_ids or [])
         companies = companies or self.env["res.company"].sudo().search([])
         written = 0
@@ -535,6 +607,7 @@ class ResPartner(models.Model):
                 "relationship_revenue_rank": ranks.get(pid),
                 "region_scope": regions.get(pid),
             }
+        self._care_compute_values(company, as_of, values, manual)
         return values
 
     def _relationship_invoice_stats(self, company, as_of):
@@ -780,15 +853,16 @@ class ResPartner(models.Model):
                 changed[pid] = [*row, signature]
         return changed
 
-    def _relationship_write_values(self, company, rows):
-        """Write ``{commercial_partner_id: column values}`` in ``company``, one query.
+    def _relationship_write_values(self, company, rows, fnames=None):
+        """Write ``{commercial_partner_id: column values}`` of ``fnames`` (default:
+        the classification and its signature) in ``company``, one query.
 
         The commercial partner and its contacts get the same values. A plain
         ORM write would cost one UPDATE per partner, every partner having its
         own figures. Returns the number of commercial partners written.
         """
         key = str(company.id)
-        fnames = [*CLASSIFICATION_FIELDS, "relationship_signature"]
+        fnames = fnames or [*CLASSIFICATION_FIELDS, "relationship_signature"]
         payload = [
             {"id": pid}
             | {fname: value for fname, value in zip(fnames, row, strict=True) if value}
@@ -1024,3 +1098,387 @@ class ResPartner(models.Model):
             activities.action_feedback(
                 feedback=self.env._("Closed: the relationship has ended.")
             )
+
+    # ------------------------------------------------------------------
+    # CARE PIPELINE
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _read_group_care_stage_ids(self, stages, domain):
+        return stages.search([])
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """``care_stage_id`` without core's per-row existence subquery.
+
+        Core wraps a company-dependent many2one in ``(SELECT id FROM stage
+        WHERE id = ...)`` to hide deleted ids: on 100,000 partners that makes the
+        pipeline's grouped read take seconds. Stages in use cannot be deleted
+        (``crm.relationship.care.stage._unlink_except_in_use``), so the plain
+        jsonb value is exact.
+        """
+        if fname != "care_stage_id":
+            return super()._field_to_sql(alias, fname, query, flush)
+        self.check_field_access_rights("read", [fname])
+        field = self._fields[fname]
+        column = SQL.identifier(alias, fname, to_flush=field if flush else None)
+        value = SQL("%s->%s", column, str(self.env.company.id))
+        fallback = field.get_company_dependent_fallback(self)
+        if fallback:
+            value = SQL("COALESCE(%s, to_jsonb(%s::int4))", value, fallback.id)
+        return SQL("(%s->>0)::int4", value)
+
+    @api.depends_context("company")
+    @api.depends("next_care_date")
+    def _compute_care_overdue(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            partner.care_overdue = bool(
+                partner.next_care_date and partner.next_care_date < today
+            )
+
+    def _search_care_overdue(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(self.env._("Search 'Care overdue' with = or != only."))
+        today = fields.Date.context_today(self)
+        if (operator == "=") == bool(value):
+            return [("next_care_date", "<", today)]
+        return ["|", ("next_care_date", "=", False), ("next_care_date", ">=", today)]
+
+    def _compute_care_interaction_count(self):
+        commercial = self.commercial_partner_id
+        counts = dict(
+            self.env["crm.relationship.interaction"]._read_group(
+                [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.care_interaction_count = counts.get(
+                partner.commercial_partner_id, 0
+            )
+
+    def action_view_care_interactions(self):
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_relationship_interaction_action"
+        )
+        action["domain"] = [("partner_id", "=", partner.id)]
+        action["context"] = {
+            "default_partner_id": partner.id,
+            "default_contact_id": self.id if self != partner else False,
+        }
+        return action
+
+    def _care_compute_values(self, company, as_of, values, manual):
+        """Add the care fields to the classification ``values`` of ``company``.
+
+        Facts are read with one query each over the company: the derived phase
+        moves the stage only when it differs from the previous run's, so a
+        card a person dragged stays until the facts change.
+        """
+        if not values:
+            return
+        key = str(company.id)
+        scope = list(values)
+        in_sale, open_opportunity = self._care_phase_facts(company, as_of)
+        tiers = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)])
+        )
+        potential = tiers.filtered(lambda t: t.tier_type == "potential").ids
+        intervals = {tier.id: tier.contact_interval_days for tier in tiers}
+        stages = self.env["crm.relationship.care.stage"].sudo().search([])
+        stage_phases = {stage.id: stage.phase for stage in stages}
+        first_stage = {}
+        for stage in stages:
+            first_stage.setdefault(stage.phase, stage.id)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, (care_stage_id->>%(key)s)::int, care_phase_auto->>%(key)s,
+                          create_date::date
+                     FROM res_partner WHERE id = ANY(%(ids)s)""",
+                key=key,
+                ids=scope,
+            )
+        )
+        current = {pid: (stage, auto, created) for pid, stage, auto, created in rows}
+        last_interactions = self._care_last_interaction_dates(company, as_of)
+        for pid, vals in values.items():
+            stage_id, auto, created = current.get(pid, (None, None, None))
+            derived = care.fact_phase(
+                pid in in_sale,
+                bool(vals["first_purchase_date"]),
+                pid in open_opportunity or vals["relationship_tier_id"] in potential,
+            )
+            stage_id, phase = care.next_stage(
+                derived, auto, stage_id, stage_phases, first_stage
+            )
+            last = last_interactions.get(pid)
+            next_date = care.next_care_date(
+                last or vals["first_purchase_date"] or created,
+                intervals.get(vals["relationship_tier_id"]),
+                bool(manual.get(pid, (None, None, None))[2]),
+            )
+            vals.update(
+                care_stage_id=stage_id,
+                care_phase=phase,
+                care_phase_auto=derived,
+                last_interaction_date=last,
+                next_care_date=next_date,
+                care_status=care.care_status(next_date, as_of),
+            )
+
+    def _care_phase_facts(self, company, as_of):
+        """Commercial partners of ``company`` in the sale, and with an open
+        opportunity: ``(in_sale ids, open opportunity ids)``.
+
+        In the sale: an unpaid or partly paid posted customer invoice, or a won
+        opportunity closed after the last posted invoice.
+        """
+        self.env["account.move"].flush_model(
+            [
+                "commercial_partner_id",
+                "company_id",
+                "invoice_date",
+                "move_type",
+                "payment_state",
+                "state",
+            ]
+        )
+        self.env["crm.lead"].flush_model(
+            ["active", "company_id", "date_closed", "partner_id", "stage_id", "type"]
+        )
+        in_sale = self.env.execute_query(
+            SQL(
+                """
+            WITH invoiced AS (
+                SELECT commercial_partner_id AS pid,
+                       MAX(invoice_date) AS last_invoice,
+                       BOOL_OR(payment_state IN ('not_paid', 'partial')) AS unpaid
+                  FROM account_move
+                 WHERE company_id = %(company)s AND state = 'posted'
+                   AND move_type = 'out_invoice' AND invoice_date <= %(as_of)s
+                   AND commercial_partner_id IS NOT NULL
+              GROUP BY commercial_partner_id
+            )
+            SELECT pid FROM invoiced WHERE unpaid
+             UNION
+            SELECT p.commercial_partner_id
+              FROM crm_lead l
+              JOIN crm_stage s ON s.id = l.stage_id AND s.is_won
+              JOIN res_partner p ON p.id = l.partner_id
+         LEFT JOIN invoiced i ON i.pid = p.commercial_partner_id
+             WHERE l.active AND l.type = 'opportunity'
+               AND (l.company_id IS NULL OR l.company_id = %(company)s)
+               AND l.date_closed::date <= %(as_of)s
+               AND (i.last_invoice IS NULL OR l.date_closed::date > i.last_invoice)
+                """,
+                company=company.id,
+                as_of=as_of,
+            )
+        )
+        open_opportunity = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT p.commercial_partner_id
+                     FROM crm_lead l
+                     JOIN res_partner p ON p.id = l.partner_id
+                LEFT JOIN crm_stage s ON s.id = l.stage_id
+                    WHERE l.active AND l.type = 'opportunity'
+                      AND NOT COALESCE(s.is_won, FALSE)
+                      AND (l.company_id IS NULL OR l.company_id = %s)""",
+                company.id,
+            )
+        )
+        return {pid for (pid,) in in_sale}, {pid for (pid,) in open_opportunity}
+
+    def _care_last_interaction_dates(self, company, as_of=None, partner_ids=None):
+        """``{commercial partner id: last interaction date}`` in ``company``."""
+        self.env["crm.relationship.interaction"].flush_model(
+            ["company_id", "date", "partner_id"]
+        )
+        conditions = [SQL("company_id = %s", company.id)]
+        if as_of:
+            conditions.append(SQL("date <= %s", as_of))
+        if partner_ids is not None:
+            conditions.append(SQL("partner_id = ANY(%s)", list(partner_ids)))
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT partner_id, MAX(date) FROM crm_relationship_interaction
+                    WHERE %s GROUP BY partner_id""",
+                SQL(" AND ").join(conditions),
+            )
+        )
+        return dict(rows)
+
+    @api.model
+    def _care_refresh_dates(self, company, partner_ids):
+        """Refresh the last interaction and next care dates of ``partner_ids``
+        (commercial partners) in ``company`` after interactions changed: three
+        queries whatever the number of partners."""
+        partner_ids = [pid for pid in partner_ids if pid]
+        if not partner_ids:
+            return
+        key = str(company.id)
+        today = fields.Date.context_today(self)
+        self.env["res.partner"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.id, t.contact_interval_days,
+                          p.relationship_end_date->>%(key)s IS NOT NULL,
+                          (p.first_purchase_date->>%(key)s)::date,
+                          p.create_date::date
+                     FROM res_partner p
+                LEFT JOIN crm_relationship_tier t
+                       ON t.id = (p.relationship_tier_id->>%(key)s)::int
+                    WHERE p.id = ANY(%(ids)s)""",
+                key=key,
+                ids=partner_ids,
+            )
+        )
+        last_dates = self._care_last_interaction_dates(company, partner_ids=partner_ids)
+        values = {}
+        for pid, interval, ended, first_purchase, created in rows:
+            last = last_dates.get(pid)
+            next_date = care.next_care_date(
+                last or first_purchase or created, interval, ended
+            )
+            values[pid] = {
+                "last_interaction_date": last,
+                "next_care_date": next_date,
+                "care_status": care.care_status(next_date, today),
+            }
+        self._care_write_values(company, values)
+
+    @api.model
+    def _care_write_values(self, company, values):
+        """Write ``{commercial_partner_id: {care field: value}}`` in ``company`` on
+        the commercial partners and their contacts, in one query."""
+        if not values:
+            return
+        kinds = CARE_DATE_FIELDS.items()
+        rows = {
+            pid: [self._relationship_json(kind, vals[fname]) for fname, kind in kinds]
+            for pid, vals in values.items()
+        }
+        self._relationship_write_values(company, rows, list(CARE_DATE_FIELDS))
+
+    @api.model
+    def _care_refresh_status(self, company, as_of):
+        """Age ``care_status`` of every partner of ``company`` to ``as_of``, one
+        UPDATE touching only the rows whose status changes."""
+        key = str(company.id)
+        self.env["res.partner"].flush_model()
+        status = SQL(
+            """CASE WHEN (next_care_date->>%(key)s)::date < %(as_of)s THEN 'overdue'
+                    WHEN (next_care_date->>%(key)s)::date <= %(soon)s THEN 'due_soon'
+                    WHEN (next_care_date->>%(key)s)::date IS NOT NULL THEN 'on_time'
+               END""",
+            key=key,
+            as_of=as_of,
+            soon=as_of + timedelta(days=care.DUE_SOON_DAYS),
+        )
+        updated = self.env.execute_query(
+            SQL(
+                """UPDATE res_partner
+                      SET care_status = NULLIF(
+                          (COALESCE(care_status, '{}'::jsonb) - %(key)s)
+                          || jsonb_strip_nulls(jsonb_build_object(%(key)s, %(status)s)),
+                          '{}'::jsonb)
+                    WHERE (care_status ? %(key)s OR next_care_date ? %(key)s)
+                      AND (care_status->>%(key)s) IS DISTINCT FROM %(status)s
+                RETURNING id""",
+                key=key,
+                status=status,
+            )
+        )
+        partners = self.env["res.partner"].browse([pid for (pid,) in updated])
+        partners.invalidate_recordset(["care_status"])
+        return len(updated)
+
+    @api.model
+    def _schedule_care_activities(self, as_of=None):
+        """Plan one "Customer care" activity per commercial partner whose care
+        is overdue, for its salesperson or the company's fallback care user,
+        unless a care activity is already open. Also ages ``care_status``.
+
+        Set-based: per company one UPDATE for the status and one query for the
+        candidates, one query for the open activities, batched creates. A run
+        that stops resumes naturally: planned partners are skipped next time.
+        Returns the created activities.
+        """
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        activity_type = self.env.ref(
+            "crm_relationship.mail_activity_type_customer_care",
+            raise_if_not_found=False,
+        )
+        Activity = self.env["mail.activity"].sudo()
+        if not activity_type:
+            return Activity
+        self.env["mail.activity"].flush_model(
+            ["active", "activity_type_id", "res_id", "res_model"]
+        )
+        planned = {
+            res_id
+            for (res_id,) in self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT res_id FROM mail_activity
+                        WHERE res_model = 'res.partner' AND active
+                          AND activity_type_id = %s""",
+                    activity_type.id,
+                )
+            )
+        }
+        active_users = set(
+            self.env["res.users"].sudo().search([("share", "=", False)]).ids
+        )
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        summary = self.env._("Customer care: contact is due")
+        vals_list = []
+        for company in self.env["res.company"].sudo().search([]):
+            self._care_refresh_status(company, as_of)
+            fallback = company.relationship_care_user_id.id
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT id, user_id
+                         FROM res_partner
+                        WHERE active AND id = commercial_partner_id
+                          AND (next_care_date->>%(key)s)::date < %(as_of)s
+                     ORDER BY id""",
+                    key=str(company.id),
+                    as_of=as_of,
+                )
+            )
+            for pid, user_id in rows:
+                if pid in planned:
+                    continue
+                user_id = user_id if user_id in active_users else fallback
+                if not user_id:
+                    continue
+                planned.add(pid)
+                vals_list.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": pid,
+                        "activity_type_id": activity_type.id,
+                        "user_id": user_id,
+                        "summary": summary,
+                        "date_deadline": as_of,
+                    }
+                )
+        auto_commit = self.env.context.get("ir_cron_progress_id") and not getattr(
+            threading.current_thread(), "testing", False
+        )
+        activities = Activity
+        done = 0
+        Activity = Activity.with_context(mail_activity_quick_update=True)
+        for batch in split_every(ACTIVITY_BATCH_SIZE, vals_list):
+            activities |= Activity.create(list(batch))
+            done += len(batch)
+            if auto_commit:
+                self.env["ir.cron"]._notify_progress(
+                    done=done, remaining=len(vals_list) - done
+                )
+                self.env.cr.commit()
+        return activities

@@ -5,3 +5,5 @@ from . import test_program
 from . import test_program_tour
 from . import test_relationship_end
 from . import test_tier
+from . import test_care
+from . import test_care_rules
