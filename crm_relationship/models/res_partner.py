@@ -1474,6 +1474,9 @@ class ResPartner(models.Model):
         done = 0
         Activity = Activity.with_context(mail_activity_quick_update=True)
         for batch in split_every(ACTIVITY_BATCH_SIZE, vals_list):
+            # mail.activity reads each record's display_name one by one: load
+            # them in one query first
+            self.browse([vals["res_id"] for vals in batch]).mapped("display_name")
             activities |= Activity.create(list(batch))
             done += len(batch)
             if auto_commit:
