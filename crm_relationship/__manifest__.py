@@ -19,6 +19,10 @@
         "views/crm_relationship_tier_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "data/crm_relationship_kpi_data.xml",
+        "wizards/crm_relationship_kpi_backfill_views.xml",
+        "views/crm_relationship_kpi_views.xml",
+        "views/crm_relationship_kpi_value_views.xml",
         "views/crm_relationship_menus.xml",
     ],
     "demo": [

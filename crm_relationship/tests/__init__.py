@@ -1,1 +1,2 @@
 from . import test_classification
+from . import test_kpi

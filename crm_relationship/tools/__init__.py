@@ -4,3 +4,4 @@ from . import lifetime_value
 from . import rfm
 from . import status
 from . import tiering
+from . import kpi

@@ -1,1 +1,2 @@
 from . import crm_relationship_tier_simulation
+from . import crm_relationship_kpi_backfill

@@ -1,0 +1,97 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import kpi as kpi_rules
+
+MAX_SNAPSHOT_DATES = 60
+
+
+class CrmRelationshipKpiBackfill(models.TransientModel):
+    _name = "crm.relationship.kpi.backfill"
+    _description = "Back-fill KPI history"
+
+    date_from = fields.Date(
+        "From",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) - relativedelta(years=1),
+    )
+    date_to = fields.Date(
+        "To", required=True, default=lambda self: fields.Date.context_today(self)
+    )
+    frequency = fields.Selection(
+        [
+            ("month_end", "Every month-end"),
+            ("week_end", "Every Sunday"),
+            ("day", "Every day"),
+        ],
+        required=True,
+        default="month_end",
+    )
+    company_ids = fields.Many2many(
+        "res.company",
+        string="Companies",
+        required=True,
+        default=lambda self: self.env.companies,
+    )
+    snapshot_count = fields.Integer("Snapshot dates", compute="_compute_snapshots")
+    snapshot_preview = fields.Char("Dates", compute="_compute_snapshots")
+
+    @api.depends("date_from", "date_to", "frequency")
+    def _compute_snapshots(self):
+        for wizard in self:
+            dates = wizard._snapshot_dates_unchecked()
+            wizard.snapshot_count = len(dates)
+            shown = [fields.Date.to_string(day) for day in dates[:4]]
+            if len(dates) > 5:
+                shown.append("…")
+            if len(dates) > 4:
+                shown.append(fields.Date.to_string(dates[-1]))
+            wizard.snapshot_preview = ", ".join(shown)
+
+    def _snapshot_dates_unchecked(self):
+        self.ensure_one()
+        if not (self.date_from and self.date_to and self.frequency):
+            return []
+        return kpi_rules.snapshot_dates(self.date_from, self.date_to, self.frequency)
+
+    def _snapshot_dates(self):
+        """The dates to compute; refuses ranges that make no sense."""
+        self.ensure_one()
+        if self.date_to < self.date_from:
+            raise UserError(
+                self.env._("The end of the back-fill must not be before its start.")
+            )
+        if self.date_to > fields.Date.context_today(self):
+            raise UserError(
+                self.env._("The back-fill cannot end in the future: it measures facts.")
+            )
+        dates = self._snapshot_dates_unchecked()
+        if not dates:
+            raise UserError(
+                self.env._("No snapshot date falls in this range at this frequency.")
+            )
+        if len(dates) > MAX_SNAPSHOT_DATES:
+            raise UserError(
+                self.env._(
+                    "%(count)s snapshot dates at once is too many: choose at most "
+                    "%(max)s, with a shorter range or a lower frequency.",
+                    count=len(dates),
+                    max=MAX_SNAPSHOT_DATES,
+                )
+            )
+        return dates
+
+    def action_backfill(self):
+        self.ensure_one()
+        Kpi = self.env["crm.relationship.kpi"]
+        Kpi._check_kpi_manager()
+        dates = self._snapshot_dates()
+        companies = self.company_ids & self.env.companies
+        for day in dates:
+            Kpi.sudo()._recompute_kpis(as_of=day, company_ids=companies.ids)
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_relationship_kpi_value_action"
+        )
+        return action
