@@ -27,7 +27,11 @@
     ],
     "demo": [
         "demo/res_partner_demo.xml",
+        "demo/crm_relationship_kpi_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_relationship/static/tests/tours/**/*"],
+    },
     "post_init_hook": "post_init_hook",
     "application": True,
 }

@@ -1,6 +1,8 @@
 import threading
 from datetime import date, datetime, time, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
@@ -55,6 +57,7 @@ class CrmRelationshipKpi(models.Model):
     active = fields.Boolean(default=True)
     unit = fields.Selection(KPI_UNITS, required=True, default="percent")
     higher_is_better = fields.Boolean(
+        "Higher is better",
         default=True,
         help="On target when the value reaches the target or exceeds it; "
         "otherwise when it stays at or below it.",
@@ -65,6 +68,7 @@ class CrmRelationshipKpi(models.Model):
         help="What the KPI measures and how it is computed.",
     )
     default_target = fields.Float(
+        "Default target",
         help="Target given to each new company; every company may then set its own.",
     )
     target = fields.Float(
@@ -260,6 +264,17 @@ class CrmRelationshipKpi(models.Model):
                 )
         Value.create(vals_list)
         return len(vals_list)
+
+    @api.model
+    def _demo_backfill(self):
+        """Demo data: snapshots of the last 12 month-ends and of today, computed
+        from the demo invoices of every company."""
+        today = fields.Date.context_today(self)
+        dates = kpi_rules.snapshot_dates(
+            today - relativedelta(months=12), today, "month_end"
+        )
+        for day in [*dates[-12:], today]:
+            self.sudo()._recompute_kpis(as_of=day)
 
     @api.model
     def _kpi_compute(self, company, as_of, start):
@@ -476,7 +491,7 @@ class CrmRelationshipKpi(models.Model):
             )
         ]
         scored = Feedback.search_fetch(
-            company_domain + received + [("csat_score", "!=", False)], ["csat_score"]
+            company_domain + received + [("csat_score", ">", 0)], ["csat_score"]
         )
         results["csat_average"] = [
             (

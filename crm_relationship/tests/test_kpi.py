@@ -2,7 +2,7 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import CrmRelationshipCommon
 
@@ -313,4 +313,45 @@ class TestKpiBackfill(CrmRelationshipCommon):
             self.env["crm.relationship.kpi.value"].search(
                 [("company_id", "=", self.company.id)]
             )
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestKpiTour(HttpCase):
+    def test_kpi_dashboard_tour(self):
+        company = self.env.ref("base.main_company")
+        partner = self.env["res.partner"].create({"name": "Tour customer"})
+        for day in ("2025-05-10", "2026-05-10"):
+            move = self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": day,
+                    "company_id": company.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Service", "quantity": 1, "price_unit": 100}
+                        )
+                    ],
+                }
+            )
+            move.action_post()
+        # a target far above what is reached: the row is red
+        self.env["crm.relationship.kpi"].search(
+            [("code", "=", "active_customers")]
+        ).with_company(company).target = 1000000.0
+        # and a retention target always reached: green
+        self.env["crm.relationship.kpi"].search(
+            [("code", "=", "retention_rate")]
+        ).with_company(company).target = 0.0
+        self.env["crm.relationship.kpi.value"].search(
+            [("company_id", "=", company.id)]
+        ).unlink()
+        self.env["crm.relationship.kpi"]._recompute_kpis(
+            as_of="2026-05-31", company_ids=company.ids
+        )
+        self.start_tour(
+            "/odoo/action-crm_relationship.crm_relationship_kpi_action",
+            "crm_relationship_kpi_tour",
+            login="admin",
         )
