@@ -355,3 +355,134 @@ class TestKpiTour(HttpCase):
             "crm_relationship_kpi_tour",
             login="admin",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestKpiOtherSources(CrmRelationshipCommon):
+    """Feedback and program KPIs; they run once those features are installed."""
+
+    def _kpi_values(self, as_of):
+        self.env["crm.relationship.kpi"]._recompute_kpis(
+            as_of=as_of, company_ids=self.company.ids
+        )
+        values = self.env["crm.relationship.kpi.value"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("date", "=", as_of),
+                ("breakdown", "=", "total"),
+            ]
+        )
+        return {value.code: value.value for value in values}
+
+    def test_feedback_kpis(self):
+        if "crm.relationship.feedback" not in self.env:
+            self.skipTest("feedback is not installed")
+        partner = self._customer("Khách phản hồi")
+        closed = self.env["crm.relationship.feedback.stage"].search(
+            [("is_closed", "=", True)], limit=1
+        )
+        Feedback = self.env["crm.relationship.feedback"]
+
+        def feedback(kind, received, deadline, resolved=None, **vals):
+            values = {
+                "name": "Feedback",
+                "partner_id": partner.id,
+                "feedback_type": kind,
+                "company_id": self.company.id,
+                "date_received": received,
+                "date_deadline": deadline,
+                **vals,
+            }
+            if resolved:
+                values.update(stage_id=closed.id, date_resolved=resolved)
+            return Feedback.create(values)
+
+        # window (2025-06-30, 2026-06-30]
+        feedback(  # resolved in 24 h, on time
+            "complaint",
+            "2026-03-01 08:00:00",
+            "2026-03-02 12:00:00",
+            "2026-03-02 08:00:00",
+            csat_score=4,
+            nps_score=10,
+            nps_answered=True,
+        )
+        feedback(  # resolved in 72 h, late; NPS 0 is a real detractor
+            "complaint",
+            "2026-04-01 08:00:00",
+            "2026-04-02 08:00:00",
+            "2026-04-04 08:00:00",
+            csat_score=2,
+            nps_score=0,
+            nps_answered=True,
+        )
+        feedback(  # still open
+            "complaint",
+            "2026-06-20 08:00:00",
+            "2026-06-30 08:00:00",
+            nps_score=9,
+            nps_answered=True,
+        )
+        feedback(  # received in the window, resolved after the snapshot
+            "complaint",
+            "2026-05-01 08:00:00",
+            "2026-05-03 08:00:00",
+            "2026-07-05 08:00:00",
+        )
+        feedback(  # received before the window, resolved inside it in 288 h, late
+            "question",
+            "2025-06-20 08:00:00",
+            "2025-06-23 08:00:00",
+            "2025-07-02 08:00:00",
+            csat_score=1,
+        )
+        values = self._kpi_values(self.as_of)
+        self.assertAlmostEqual(values["complaint_resolution_rate"], 50.0)
+        self.assertAlmostEqual(values["average_resolution_hours"], 128.0)
+        self.assertAlmostEqual(values["sla_compliance_rate"], 100 / 3)
+        self.assertAlmostEqual(values["csat_average"], 3.0)
+        self.assertAlmostEqual(values["nps"], 100 / 3)
+
+    def test_program_kpis(self):
+        if "crm.relationship.program" not in self.env:
+            self.skipTest("programs are not installed")
+        Stage = self.env["crm.relationship.program.stage"]
+        converted = Stage.search([("is_converted", "=", True)], limit=1)
+        program = self.env["crm.relationship.program"].create(
+            {
+                "name": "Tri ân khách hàng",
+                "company_id": self.company.id,
+                "date_start": "2026-01-01",
+                "budget": 1000.0,
+            }
+        )
+        program.state = "running"
+        Member = self.env["crm.relationship.program.member"]
+        for index, (enrolled, date_converted) in enumerate(
+            [
+                ("2026-02-01", "2026-03-01"),
+                ("2026-02-01", "2026-07-10"),  # converted after the snapshot
+                ("2026-02-01", None),
+                ("2026-02-01", None),
+                ("2026-07-02", None),  # enrolled after the snapshot
+            ]
+        ):
+            vals = {
+                "program_id": program.id,
+                "partner_id": self._customer(f"Member {index}").id,
+                "date_enrolled": enrolled,
+            }
+            if date_converted:
+                vals.update(stage_id=converted.id, date_converted=date_converted)
+            Member.create(vals)
+        program.revenue = 5000.0
+        with freeze_time("2026-06-30 12:00:00"):
+            values = self._kpi_values(self.as_of)
+        self.assertAlmostEqual(values["program_conversion_rate"], 25.0)
+        # 100 * (5000 * 30 % - 1000) / 1000
+        self.assertAlmostEqual(values["program_roi"], 50.0)
+        self.assertNotIn(
+            "program_roi",
+            self._kpi_values(fields.Date.to_date("2026-05-31")),
+            "today's program revenue says nothing of a past date",
+        )
