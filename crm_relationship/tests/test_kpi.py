@@ -486,3 +486,26 @@ class TestKpiOtherSources(CrmRelationshipCommon):
             self._kpi_values(fields.Date.to_date("2026-05-31")),
             "today's program revenue says nothing of a past date",
         )
+
+    def test_care_compliance(self):
+        if "care_overdue" not in self.env["res.partner"]._fields:
+            self.skipTest("the care pipeline is not installed")
+        late, on_time, never = (self._customer(name) for name in ("X", "Y", "Z"))
+        for partner in (late, on_time, never):
+            self._invoice(partner, "2026-03-01", 100)
+        lost = self._customer("Lost")  # not active: outside the measure
+        self._invoice(lost, "2024-03-01", 100)
+        for partner, day in [
+            (late, "2026-06-01"),
+            (on_time, "2026-07-15"),
+            (lost, "2024-06-01"),
+        ]:
+            partner.with_company(self.company).next_care_date = day
+        with freeze_time("2026-06-30 12:00:00"):
+            values = self._kpi_values(self.as_of)
+        self.assertAlmostEqual(values["care_compliance_rate"], 200 / 3)
+        self.assertNotIn(
+            "care_compliance_rate",
+            self._kpi_values(fields.Date.to_date("2026-05-31")),
+            "care is a state of today: a past date stores nothing",
+        )
