@@ -1,4 +1,6 @@
+import json
 import threading
+import time as time_module
 from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -11,6 +13,9 @@ from ..tools import kpi as kpi_rules
 from ..tools.status import window_start
 
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
+BACKFILL_QUEUE_PARAM = "crm_relationship.kpi_backfill_queue"
+# a cron worker is killed after limit_time_real_cron (120 s by default)
+BACKFILL_SECONDS = 60
 KPI_UNITS = [
     ("percent", "Percent"),
     ("count", "Count"),
@@ -213,11 +218,17 @@ class CrmRelationshipKpi(models.Model):
 
     @api.model
     def _cron_recompute_kpis(self, as_of=None):
-        """Daily snapshot of every company, committed and reported per company so a
-        stopped run resumes with the companies still to do."""
+        """Daily snapshot of every company, after the queued back-fill dates.
+
+        Each date and company is committed and reported to the cron on its own.
+        The back-fill queue is worked for about BACKFILL_SECONDS per call; when
+        dates remain the cron is told so, and runs the job again at once.
+        """
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
         companies = self.env["res.company"].sudo().search([])
+        if not self._kpi_work_backfill_queue(auto_commit, len(companies)):
+            return
         for index, company in enumerate(companies):
             self._recompute_kpis_company(company, as_of)
             if auto_commit:
@@ -225,6 +236,59 @@ class CrmRelationshipKpi(models.Model):
                     done=index + 1, remaining=len(companies) - index - 1
                 )
                 self.env.cr.commit()
+
+    # --- back-fill queue: [[date, company id], ...] in a system parameter ---
+
+    @api.model
+    def _kpi_backfill_queue(self):
+        raw = self.env["ir.config_parameter"].sudo().get_param(BACKFILL_QUEUE_PARAM)
+        return [tuple(item) for item in json.loads(raw or "[]")]
+
+    @api.model
+    def _kpi_set_backfill_queue(self, queue):
+        self.env["ir.config_parameter"].sudo().set_param(
+            BACKFILL_QUEUE_PARAM,
+            json.dumps([list(item) for item in queue]) if queue else False,
+        )
+
+    @api.model
+    def _kpi_enqueue_backfill(self, dates, companies):
+        """Queue the snapshots of ``dates`` x ``companies`` for the cron; start it."""
+        queue = self._kpi_backfill_queue()
+        known = set(queue)
+        for day in dates:
+            for company in companies:
+                item = (fields.Date.to_string(day), company.id)
+                if item not in known:
+                    queue.append(item)
+                    known.add(item)
+        self._kpi_set_backfill_queue(queue)
+        self.env.ref("crm_relationship.ir_cron_crm_relationship_kpi").sudo()._trigger()
+        return len(queue)
+
+    @api.model
+    def _kpi_work_backfill_queue(self, auto_commit, daily_count):
+        """Compute queued snapshots, oldest first; True once the queue is empty."""
+        started = time_module.monotonic()
+        done = 0
+        while queue := self._kpi_backfill_queue():
+            if auto_commit and time_module.monotonic() - started > BACKFILL_SECONDS:
+                self.env["ir.cron"]._notify_progress(
+                    done=max(done, 1), remaining=len(queue) + daily_count
+                )
+                return False
+            day, company_id = queue[0]
+            company = self.env["res.company"].sudo().browse(company_id).exists()
+            if company:
+                self._recompute_kpis_company(company, fields.Date.to_date(day))
+            self._kpi_set_backfill_queue(queue[1:])
+            done += 1
+            if auto_commit:
+                self.env["ir.cron"]._notify_progress(
+                    done=done, remaining=len(queue) - 1 + daily_count
+                )
+                self.env.cr.commit()
+        return True
 
     @api.model
     def _recompute_kpis_company(self, company, as_of):

@@ -4,6 +4,8 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.base.tests.test_ir_cron import CronMixinCase
+
 from .common import CrmRelationshipCommon
 
 # retention lifetime value of 1 of yearly revenue with the company defaults
@@ -260,7 +262,7 @@ class TestKpi(CrmRelationshipCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestKpiBackfill(CrmRelationshipCommon):
+class TestKpiBackfill(CrmRelationshipCommon, CronMixinCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -298,6 +300,38 @@ class TestKpiBackfill(CrmRelationshipCommon):
         # until 2026-03-14 the previous window holds no purchase
         self.assertEqual(len(retention), 4)
         self.assertEqual(set(retention.values()), {100.0})
+
+    @freeze_time("2026-07-15")
+    def test_background_backfill_through_the_cron(self):
+        Kpi = self.env["crm.relationship.kpi"]
+        Value = self.env["crm.relationship.kpi.value"]
+        cron = self.env.ref("crm_relationship.ir_cron_crm_relationship_kpi")
+        with self.capture_triggers(cron.id) as triggers:
+            self._wizard(date_from="2026-04-01").action_backfill_background()
+        self.assertEqual(len(triggers.records), 1, "the cron is started at once")
+        self.assertEqual(
+            Kpi._kpi_backfill_queue(),
+            [
+                ("2026-04-30", self.company.id),
+                ("2026-05-31", self.company.id),
+                ("2026-06-30", self.company.id),
+            ],
+        )
+        self.assertFalse(Value.search([("company_id", "=", self.company.id)]))
+        # queuing the same dates again adds nothing
+        self._wizard(date_from="2026-05-01").action_backfill_background()
+        self.assertEqual(len(Kpi._kpi_backfill_queue()), 3)
+        Kpi._cron_recompute_kpis()
+        self.assertFalse(Kpi._kpi_backfill_queue())
+        dates = Value.search([("company_id", "=", self.company.id)]).mapped("date")
+        self.assertEqual(
+            sorted(set(dates)),
+            [
+                fields.Date.to_date(day)
+                for day in ("2026-04-30", "2026-05-31", "2026-06-30", "2026-07-15")
+            ],
+            "the queued dates, then today's daily snapshot",
+        )
 
     @freeze_time("2026-07-15")
     def test_bad_ranges_are_refused(self):
