@@ -235,7 +235,7 @@ class CrmRelationshipKpi(models.Model):
                 self.env["ir.cron"]._notify_progress(
                     done=index + 1, remaining=len(companies) - index - 1
                 )
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # --- back-fill queue: [[date, company id], ...] in a system parameter ---
 
@@ -287,7 +287,7 @@ class CrmRelationshipKpi(models.Model):
                 self.env["ir.cron"]._notify_progress(
                     done=done, remaining=len(queue) - 1 + daily_count
                 )
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return True
 
     @api.model
