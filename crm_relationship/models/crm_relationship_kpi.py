@@ -373,7 +373,7 @@ class CrmRelationshipKpi(models.Model):
         tiers = (
             self.env["crm.relationship.tier"]
             .sudo()
-            .browse({row["relationship_tier_id"] for row in values.values()} - {False})
+            .browse({row["relationship_tier_id"] or 0 for row in values.values()} - {0})
         )
         tier_codes = {tier.id: tier.code for tier in tiers}
         revenue_tiers = {tier.id for tier in tiers if tier.tier_type == "revenue"}
