@@ -37,6 +37,10 @@
         "views/crm_relationship_interaction_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "data/crm_relationship_kpi_data.xml",
+        "wizards/crm_relationship_kpi_backfill_views.xml",
+        "views/crm_relationship_kpi_views.xml",
+        "views/crm_relationship_kpi_value_views.xml",
         "views/crm_relationship_menus.xml",
     ],
     "demo": [
@@ -44,6 +48,7 @@
         "demo/crm_relationship_feedback_demo.xml",
         "demo/crm_relationship_program_demo.xml",
         "demo/crm_relationship_interaction_demo.xml",
+        "demo/crm_relationship_kpi_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["crm_relationship/static/tests/tours/**/*"],

@@ -12,3 +12,5 @@ from . import mail_activity
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import crm_relationship_kpi
+from . import crm_relationship_kpi_value

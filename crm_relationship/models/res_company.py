@@ -112,6 +112,9 @@ class ResCompany(models.Model):
     def create(self, vals_list):
         companies = super().create(vals_list)
         self.env["crm.relationship.tier"]._create_default_tiers(companies)
+        self.env["crm.relationship.kpi"].sudo().browse()._seed_company_targets(
+            companies
+        )
         return companies
 
     def _relationship_status_params(self):

@@ -7,3 +7,4 @@ from . import test_relationship_end
 from . import test_tier
 from . import test_care
 from . import test_care_rules
+from . import test_kpi

@@ -1,0 +1,733 @@
+import json
+import threading
+import time as time_module
+from datetime import date, datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL
+
+from ..tools import kpi as kpi_rules
+from ..tools.status import window_start
+
+MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
+BACKFILL_QUEUE_PARAM = "crm_relationship.kpi_backfill_queue"
+# a cron worker is killed after limit_time_real_cron (120 s by default)
+BACKFILL_SECONDS = 60
+KPI_UNITS = [
+    ("percent", "Percent"),
+    ("count", "Count"),
+    ("amount", "Amount"),
+    ("hours", "Hours"),
+    ("score", "Score"),
+]
+# (minimum, maximum) a value and a target may take; None = unbounded
+UNIT_BOUNDS = {
+    "percent": (0.0, 100.0),
+    "count": (0.0, None),
+    "amount": (0.0, None),
+    "hours": (0.0, None),
+    "score": (None, None),
+}
+CODE_BOUNDS = {
+    "csat_average": (1.0, 5.0),
+    "nps": (-100.0, 100.0),
+    "program_roi": (-100.0, None),
+}
+TOP_TIER_CODES = ("vip", "large")
+# customer KPIs that get a breakdown per tier (retention and churn do not: a
+# customer who left has dropped to the inactive tier)
+TIER_BREAKDOWN_CODES = (
+    "active_customers",
+    "new_customers",
+    "repeat_purchase_rate",
+    "average_lifetime_value",
+)
+
+
+class CrmRelationshipKpi(models.Model):
+    _name = "crm.relationship.kpi"
+    _description = "Relationship KPI"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(
+        required=True,
+        help="Stable technical code: the scheduled action computes the KPI of "
+        "each known code.",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    unit = fields.Selection(KPI_UNITS, required=True, default="percent")
+    higher_is_better = fields.Boolean(
+        "Higher is better",
+        default=True,
+        help="On target when the value reaches the target or exceeds it; "
+        "otherwise when it stays at or below it.",
+    )
+    description = fields.Text(
+        "Definition",
+        translate=True,
+        help="What the KPI measures and how it is computed.",
+    )
+    default_target = fields.Float(
+        "Default target",
+        help="Target given to each new company; every company may then set its own.",
+    )
+    target = fields.Float(
+        company_dependent=True,
+        help="Target of the current company.",
+    )
+    value_ids = fields.One2many(
+        "crm.relationship.kpi.value",
+        "kpi_id",
+        "History",
+        domain=[("breakdown", "=", "total")],
+    )
+    latest_value = fields.Float(compute="_compute_latest_value")
+    latest_date = fields.Date("Latest snapshot", compute="_compute_latest_value")
+    has_value = fields.Boolean(compute="_compute_latest_value")
+    on_target = fields.Boolean(compute="_compute_latest_value")
+
+    _sql_constraints = [
+        ("code_unique", "unique(code)", "A KPI code must be unique."),
+    ]
+
+    @api.depends_context("company")
+    @api.depends("target", "higher_is_better")
+    def _compute_latest_value(self):
+        latest = {}
+        if self.ids:
+            self.env["crm.relationship.kpi.value"].flush_model()
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT ON (kpi_id) kpi_id, value, date
+                         FROM crm_relationship_kpi_value
+                        WHERE kpi_id = ANY(%s) AND company_id = %s
+                          AND breakdown = 'total'
+                     ORDER BY kpi_id, date DESC""",
+                    self.ids,
+                    self.env.company.id,
+                )
+            )
+            latest = {kpi_id: (value, day) for kpi_id, value, day in rows}
+        for kpi in self:
+            value, day = latest.get(kpi.id, (None, None))
+            kpi.latest_value = value or 0.0
+            kpi.latest_date = day
+            kpi.has_value = value is not None
+            kpi.on_target = bool(
+                kpi_rules.on_target(value, kpi.target, kpi.higher_is_better)
+            )
+
+    def _bounds(self):
+        self.ensure_one()
+        return CODE_BOUNDS.get(self.code, UNIT_BOUNDS[self.unit])
+
+    @api.constrains("target", "default_target", "unit", "code")
+    def _check_target(self):
+        for kpi in self:
+            low, high = kpi._bounds()
+            for target in (kpi.target, kpi.default_target):
+                if (low is not None and target < low) or (
+                    high is not None and target > high
+                ):
+                    raise ValidationError(
+                        self.env._(
+                            "The target of %(kpi)s must lie between %(low)s and "
+                            "%(high)s.",
+                            kpi=kpi.name,
+                            low=self.env._("no minimum") if low is None else low,
+                            high=self.env._("no maximum") if high is None else high,
+                        )
+                    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            vals.setdefault("target", vals.get("default_target", 0.0))
+        kpis = super().create(vals_list)
+        kpis._seed_company_targets(self.env["res.company"].sudo().search([]))
+        return kpis
+
+    def _seed_company_targets(self, companies):
+        """Give ``companies`` the default target of the KPIs of ``self`` (all when
+        empty), so each company starts from it and may then change its own."""
+        kpis = self or self.with_context(active_test=False).search([])
+        for company in companies:
+            for kpi in kpis.sudo().with_company(company):
+                kpi.target = kpi.default_target
+
+    def _company_targets(self, company):
+        """``{kpi id: target}`` in ``company``; the default when it has none."""
+        self.flush_model(["target", "default_target"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, COALESCE((target->>%s)::float8, default_target)
+                     FROM crm_relationship_kpi WHERE id = ANY(%s)""",
+                str(company.id),
+                self.ids,
+            )
+        )
+        return dict(rows)
+
+    # ------------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------------
+
+    def _check_kpi_manager(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._("Only Relationship Managers can recompute the KPIs.")
+            )
+
+    def action_recompute_now(self):
+        """Button: store today's snapshot of the current companies."""
+        self._check_kpi_manager()
+        self.sudo()._recompute_kpis(company_ids=self.env.companies.ids)
+        return True
+
+    def action_view_values(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_relationship_kpi_value_action"
+        )
+        action["domain"] = [("kpi_id", "=", self.id)]
+        action["context"] = {"search_default_filter_total": 1}
+        return action
+
+    # ------------------------------------------------------------------
+    # SNAPSHOTS
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _recompute_kpis(self, as_of=None, company_ids=None):
+        """Store the KPI snapshot of ``as_of`` (default today) of every company, or
+        of ``company_ids``; re-running a date replaces that date's values.
+
+        Returns the number of values stored.
+        """
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        companies = self.env["res.company"].sudo().browse(company_ids or [])
+        companies = companies or self.env["res.company"].sudo().search([])
+        return sum(
+            self._recompute_kpis_company(company, as_of) for company in companies
+        )
+
+    @api.model
+    def _cron_recompute_kpis(self, as_of=None):
+        """Daily snapshot of every company, after the queued back-fill dates.
+
+        Each date and company is committed and reported to the cron on its own.
+        The back-fill queue is worked for about BACKFILL_SECONDS per call; when
+        dates remain the cron is told so, and runs the job again at once.
+        """
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        companies = self.env["res.company"].sudo().search([])
+        if not self._kpi_work_backfill_queue(auto_commit, len(companies)):
+            return
+        for index, company in enumerate(companies):
+            self._recompute_kpis_company(company, as_of)
+            if auto_commit:
+                self.env["ir.cron"]._notify_progress(
+                    done=index + 1, remaining=len(companies) - index - 1
+                )
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # --- back-fill queue: [[date, company id], ...] in a system parameter ---
+
+    @api.model
+    def _kpi_backfill_queue(self):
+        raw = self.env["ir.config_parameter"].sudo().get_param(BACKFILL_QUEUE_PARAM)
+        return [tuple(item) for item in json.loads(raw or "[]")]
+
+    @api.model
+    def _kpi_set_backfill_queue(self, queue):
+        self.env["ir.config_parameter"].sudo().set_param(
+            BACKFILL_QUEUE_PARAM,
+            json.dumps([list(item) for item in queue]) if queue else False,
+        )
+
+    @api.model
+    def _kpi_enqueue_backfill(self, dates, companies):
+        """Queue the snapshots of ``dates`` x ``companies`` for the cron; start it."""
+        queue = self._kpi_backfill_queue()
+        known = set(queue)
+        for day in dates:
+            for company in companies:
+                item = (fields.Date.to_string(day), company.id)
+                if item not in known:
+                    queue.append(item)
+                    known.add(item)
+        self._kpi_set_backfill_queue(queue)
+        self.env.ref("crm_relationship.ir_cron_crm_relationship_kpi").sudo()._trigger()
+        return len(queue)
+
+    @api.model
+    def _kpi_work_backfill_queue(self, auto_commit, daily_count):
+        """Compute queued snapshots, oldest first; True once the queue is empty."""
+        started = time_module.monotonic()
+        done = 0
+        while queue := self._kpi_backfill_queue():
+            if auto_commit and time_module.monotonic() - started > BACKFILL_SECONDS:
+                self.env["ir.cron"]._notify_progress(
+                    done=max(done, 1), remaining=len(queue) + daily_count
+                )
+                return False
+            day, company_id = queue[0]
+            company = self.env["res.company"].sudo().browse(company_id).exists()
+            if company:
+                self._recompute_kpis_company(company, fields.Date.to_date(day))
+            self._kpi_set_backfill_queue(queue[1:])
+            done += 1
+            if auto_commit:
+                self.env["ir.cron"]._notify_progress(
+                    done=done, remaining=len(queue) - 1 + daily_count
+                )
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return True
+
+    @api.model
+    def _recompute_kpis_company(self, company, as_of):
+        """Replace the snapshot of ``as_of`` in ``company``; return the value count."""
+        kpis = self.sudo().search([])
+        Value = self.env["crm.relationship.kpi.value"].sudo()
+        Value.search(
+            [
+                ("company_id", "=", company.id),
+                ("date", "=", as_of),
+                ("kpi_id", "in", kpis.ids),
+            ]
+        ).unlink()
+        start = window_start(as_of, company.relationship_window_months)
+        results = self.sudo()._kpi_compute(company, as_of, start)
+        targets = kpis._company_targets(company)
+        vals_list = []
+        for kpi in kpis:
+            for value, tier_id, team_id in results.get(kpi.code, []):
+                if value is None:
+                    continue
+                vals_list.append(
+                    {
+                        "kpi_id": kpi.id,
+                        "company_id": company.id,
+                        "date": as_of,
+                        "date_from": start + timedelta(days=1),
+                        "date_to": as_of,
+                        "value": value,
+                        "target": targets[kpi.id],
+                        "tier_id": tier_id,
+                        "team_id": team_id,
+                        "breakdown": "tier"
+                        if tier_id
+                        else ("team" if team_id else "total"),
+                    }
+                )
+        Value.create(vals_list)
+        return len(vals_list)
+
+    @api.model
+    def _demo_backfill(self):
+        """Demo data: snapshots of the last 12 month-ends and of today, computed
+        from the demo invoices of every company."""
+        today = fields.Date.context_today(self)
+        dates = kpi_rules.snapshot_dates(
+            today - relativedelta(months=12), today, "month_end"
+        )
+        for day in [*dates[-12:], today]:
+            self.sudo()._recompute_kpis(as_of=day)
+
+    @api.model
+    def _kpi_compute(self, company, as_of, start):
+        """``{code: [(value, tier id, team id)]}`` of ``company`` at ``as_of``.
+
+        ``start`` is the first excluded day of the window (start, as_of].
+        """
+        results = {}
+        customers = self._kpi_customer_facts(company, as_of)
+        results.update(self._kpi_customer_values(customers, start))
+        results.update(self._kpi_feedback_values(company, as_of, start))
+        results.update(self._kpi_care_values(company, as_of, customers))
+        results.update(self._kpi_program_values(company, as_of, start))
+        return results
+
+    # --- customers --------------------------------------------------------
+
+    @api.model
+    def _kpi_customer_facts(self, company, as_of):
+        """Per commercial partner, the figures of the classification at ``as_of``
+        (revenue, purchases, first purchase, lifetime value, tier) and its team.
+
+        Nothing is written to the partners: the classification is only computed,
+        so past dates see the lifetime value and the tier they had then.
+        """
+        values = (
+            self.env["res.partner"]
+            .sudo()
+            .browse()
+            ._relationship_compute_values(company, as_of)
+        )
+        tiers = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .browse({row["relationship_tier_id"] or 0 for row in values.values()} - {0})
+        )
+        tier_codes = {tier.id: tier.code for tier in tiers}
+        revenue_tiers = {tier.id for tier in tiers if tier.tier_type == "revenue"}
+        # partners with sales history only: prospects would add empty groups
+        values = {
+            pid: row
+            for pid, row in values.items()
+            if row["first_purchase_date"]
+            or row["period_revenue"]
+            or row["previous_period_revenue"]
+        }
+        teams = self._kpi_partner_teams(list(values))
+        return [
+            {
+                "partner_id": pid,
+                "revenue": row["period_revenue"] or 0.0,
+                "previous_revenue": row["previous_period_revenue"] or 0.0,
+                "purchases": row["purchase_count"] or 0,
+                "first_purchase": row["first_purchase_date"],
+                "lifetime_value": row["lifetime_value"] or 0.0,
+                "tier_id": row["relationship_tier_id"] or False,
+                "tier_code": tier_codes.get(row["relationship_tier_id"]),
+                "revenue_tier": row["relationship_tier_id"] in revenue_tiers,
+                "team_id": teams.get(pid, False),
+            }
+            for pid, row in values.items()
+        ]
+
+    @api.model
+    def _kpi_partner_teams(self, partner_ids):
+        """``{partner id: sales team id}``: the partner's team when the field
+        exists (module sale), else the sales team of its salesperson."""
+        if not partner_ids:
+            return {}
+        team = SQL("u.sale_team_id")
+        if "team_id" in self.env["res.partner"]._fields:
+            team = SQL("COALESCE(p.team_id, u.sale_team_id)")
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.id, %s FROM res_partner p
+                     LEFT JOIN res_users u ON u.id = p.user_id
+                    WHERE p.id = ANY(%s)""",
+                team,
+                partner_ids,
+            )
+        )
+        return {pid: team_id for pid, team_id in rows if team_id}
+
+    @api.model
+    def _kpi_customer_values(self, customers, start):
+        if not any(row["first_purchase"] for row in customers):
+            return {}  # no sale yet: no customer KPI rather than zeros
+        total_revenue = sum(row["revenue"] for row in customers if row["revenue"] > 0)
+        results = {}
+
+        def add(group, tier_id=False, team_id=False, codes=None):
+            share_base = total_revenue if tier_id else None
+            for code, value in self._kpi_customer_group(
+                group, start, share_base
+            ).items():
+                if codes is None or code in codes:
+                    results.setdefault(code, []).append((value, tier_id, team_id))
+
+        add(customers)
+        by_tier, by_team = {}, {}
+        for row in customers:
+            if row["revenue_tier"]:
+                by_tier.setdefault(row["tier_id"], []).append(row)
+            if row["team_id"]:
+                by_team.setdefault(row["team_id"], []).append(row)
+        for tier_id, group in by_tier.items():
+            codes = TIER_BREAKDOWN_CODES
+            if group[0]["tier_code"] in TOP_TIER_CODES:
+                codes += ("top_tier_revenue_share",)
+            add(group, tier_id=tier_id, codes=codes)
+        for team_id, group in by_team.items():
+            add(group, team_id=team_id)
+        return results
+
+    @api.model
+    def _kpi_customer_group(self, group, start, share_base=None):
+        """The customer KPIs of the partners of ``group``.
+
+        The revenue share is measured against ``share_base`` when given (a
+        tier's share of the company's revenue), else against the group's own.
+        """
+        active = [row for row in group if row["revenue"] > 0]
+        previous = [row for row in group if row["previous_revenue"] > 0]
+        retained = sum(1 for row in previous if row["revenue"] > 0)
+        retention = kpi_rules.rate(retained, len(previous))
+        revenue = sum(row["revenue"] for row in active)
+        top_revenue = sum(
+            row["revenue"] for row in active if row["tier_code"] in TOP_TIER_CODES
+        )
+        if share_base is None:
+            share_base = revenue
+        return {
+            "active_customers": len(active),
+            "new_customers": sum(
+                1
+                for row in group
+                if row["first_purchase"] and row["first_purchase"] > start
+            ),
+            "retention_rate": retention,
+            "churn_rate": kpi_rules.churn(retention),
+            "repeat_purchase_rate": kpi_rules.rate(
+                sum(1 for row in active if row["purchases"] >= 2), len(active)
+            ),
+            "average_lifetime_value": kpi_rules.average(
+                row["lifetime_value"] for row in active
+            ),
+            "top_tier_revenue_share": kpi_rules.rate(top_revenue, share_base),
+        }
+
+    # --- feedback ---------------------------------------------------------
+
+    @api.model
+    def _kpi_window_domain(self, model, fname, start, as_of):
+        """Domain of ``fname`` (date or datetime) in the window (start, as_of]."""
+        if model._fields[fname].type == "datetime":
+            return [
+                (fname, ">=", datetime.combine(start + timedelta(days=1), time.min)),
+                (fname, "<", datetime.combine(as_of + timedelta(days=1), time.min)),
+            ]
+        return [(fname, ">", start), (fname, "<=", as_of)]
+
+    @api.model
+    def _kpi_nps_domain(self, Feedback):
+        """Feedback carrying an NPS answer. An answer of 0 is a real one: a flag or
+        a survey date tells it apart from no answer when the model has one."""
+        for flag in ("nps_answered", "nps_date"):
+            if flag in Feedback._fields:
+                return [(flag, "!=", False)]
+        if Feedback._fields["nps_score"].type == "selection":
+            return [("nps_score", "!=", False)]
+        return [("nps_score", ">", 0)]  # an integer cannot tell 0 from no answer
+
+    @api.model
+    def _kpi_feedback_values(self, company, as_of, start):
+        if "crm.relationship.feedback" not in self.env:
+            return {}
+        Feedback = self.env["crm.relationship.feedback"].sudo()
+        company_domain = [("company_id", "=", company.id)]
+        received = self._kpi_window_domain(Feedback, "date_received", start, as_of)
+        resolved_by_end = [("date_resolved", "!=", False)] + self._kpi_window_domain(
+            Feedback, "date_resolved", date.min, as_of
+        )
+        complaints = company_domain + received + [("feedback_type", "=", "complaint")]
+        results = {
+            "complaint_resolution_rate": [
+                (
+                    kpi_rules.rate(
+                        Feedback.search_count(complaints + resolved_by_end),
+                        Feedback.search_count(complaints),
+                    ),
+                    False,
+                    False,
+                )
+            ]
+        }
+        resolved = Feedback.search_fetch(
+            company_domain
+            + self._kpi_window_domain(Feedback, "date_resolved", start, as_of),
+            ["date_received", "date_resolved", "sla_breached"],
+        )
+        hours = [
+            self._kpi_hours_between(item.date_received, item.date_resolved)
+            for item in resolved
+            if item.date_received
+        ]
+        results["average_resolution_hours"] = [(kpi_rules.average(hours), False, False)]
+        results["sla_compliance_rate"] = [
+            (
+                kpi_rules.rate(
+                    sum(1 for item in resolved if not item.sla_breached), len(resolved)
+                ),
+                False,
+                False,
+            )
+        ]
+        scored = Feedback.search_fetch(
+            company_domain + received + [("csat_score", ">", 0)], ["csat_score"]
+        )
+        results["csat_average"] = [
+            (
+                kpi_rules.average(
+                    int(item.csat_score) for item in scored if int(item.csat_score)
+                ),
+                False,
+                False,
+            )
+        ]
+        answers = Feedback.search_fetch(
+            company_domain + received + self._kpi_nps_domain(Feedback), ["nps_score"]
+        )
+        results["nps"] = [
+            (kpi_rules.nps(int(item.nps_score or 0) for item in answers), False, False)
+        ]
+        return results
+
+    @api.model
+    def _kpi_hours_between(self, start, end):
+        if not isinstance(start, datetime):
+            start = datetime.combine(start, time.min)
+        if not isinstance(end, datetime):
+            end = datetime.combine(end, time.min)
+        return max((end - start).total_seconds() / 3600.0, 0.0)
+
+    # --- care -------------------------------------------------------------
+
+    @api.model
+    def _kpi_care_values(self, company, as_of, customers):
+        """Care compliance is a state of today (``care_overdue``): it cannot be
+        rebuilt for a past date, so only today's snapshot stores it."""
+        Partner = self.env["res.partner"]
+        if "care_overdue" not in Partner._fields:
+            return {}
+        if as_of != fields.Date.context_today(self):
+            return {}
+        overdue = set(
+            Partner.sudo()
+            .with_company(company)
+            .search([("care_overdue", "=", True)])
+            .ids
+        )
+        active = [row for row in customers if row["revenue"] > 0]
+        rows = [
+            (
+                kpi_rules.rate(
+                    sum(1 for row in active if row["partner_id"] not in overdue),
+                    len(active),
+                ),
+                False,
+                False,
+            )
+        ]
+        by_team = {}
+        for row in active:
+            if row["team_id"]:
+                by_team.setdefault(row["team_id"], []).append(row)
+        for team_id, group in by_team.items():
+            compliant = sum(1 for row in group if row["partner_id"] not in overdue)
+            rows.append((kpi_rules.rate(compliant, len(group)), False, team_id))
+        return {"care_compliance_rate": rows}
+
+    # --- programs ---------------------------------------------------------
+
+    @api.model
+    def _kpi_program_values(self, company, as_of, start):
+        """Programs running during the window (started by its end, not ended
+        before its start). Conversion counts the members enrolled and converted
+        by ``as_of``; ROI reads the programs' current revenue, so only today's
+        snapshot stores it."""
+        if "crm.relationship.program" not in self.env:
+            return {}
+        programs = (
+            self.env["crm.relationship.program"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "in", ("running", "done")),
+                    "|",
+                    ("date_start", "=", False),
+                    ("date_start", "<=", as_of),
+                    "|",
+                    ("date_end", "=", False),
+                    ("date_end", ">", start),
+                ]
+            )
+        )
+        if not programs:
+            return {}
+        results = {}
+        by_team = {}
+        for program in programs:
+            by_team.setdefault(program.team_id.id, self.env[programs._name])
+            by_team[program.team_id.id] |= program
+        conversion = self._kpi_program_conversion(programs, as_of)
+        if conversion is not None:
+            rows = [(kpi_rules.rate(*conversion[None]), False, False)]
+            for team_id, team_programs in by_team.items():
+                if team_id:
+                    counts = [conversion.get(p.id, (0, 0)) for p in team_programs]
+                    rows.append(
+                        (
+                            kpi_rules.rate(
+                                sum(c for c, _m in counts), sum(m for _c, m in counts)
+                            ),
+                            False,
+                            team_id,
+                        )
+                    )
+            results["program_conversion_rate"] = rows
+        if as_of == fields.Date.context_today(self):
+            margin = company.relationship_margin_rate / 100
+            rows = [
+                (
+                    kpi_rules.roi(
+                        sum(programs.mapped("revenue")),
+                        margin,
+                        sum(programs.mapped("budget")),
+                    ),
+                    False,
+                    False,
+                )
+            ]
+            for team_id, team_programs in by_team.items():
+                if team_id:
+                    rows.append(
+                        (
+                            kpi_rules.roi(
+                                sum(team_programs.mapped("revenue")),
+                                margin,
+                                sum(team_programs.mapped("budget")),
+                            ),
+                            False,
+                            team_id,
+                        )
+                    )
+            results["program_roi"] = rows
+        return results
+
+    @api.model
+    def _kpi_program_conversion(self, programs, as_of):
+        """``{program id: (converted, members)}`` as of ``as_of`` plus the total
+        under ``None``; None when members carry no enrollment date."""
+        Member = self.env.get("crm.relationship.program.member")
+        if Member is None or "date_enrolled" not in Member._fields:
+            return None
+        Member = Member.sudo()
+        far = date.min
+        enrolled = (
+            [("program_id", "in", programs.ids)]
+            + [
+                "|",
+                ("date_enrolled", "=", False),
+            ]
+            + self._kpi_window_domain(Member, "date_enrolled", far, as_of)[-1:]
+        )
+        members = dict(Member._read_group(enrolled, ["program_id"], ["__count"]))
+        converted_domain = enrolled + [("date_converted", "!=", False)]
+        converted_domain += self._kpi_window_domain(
+            Member, "date_converted", far, as_of
+        )
+        converted = dict(
+            Member._read_group(converted_domain, ["program_id"], ["__count"])
+        )
+        result = {
+            program.id: (converted.get(program, 0), count)
+            for program, count in members.items()
+        }
+        result[None] = (
+            sum(c for c, _m in result.values()),
+            sum(m for _c, m in result.values()),
+        )
+        return result

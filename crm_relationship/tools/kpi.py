@@ -1,0 +1,98 @@
+"""Arithmetic of the evaluation KPIs (DESIGN.md, "KPI definitions").
+
+Every function returns None when there is nothing to measure (an empty
+denominator, no answers): a KPI without data stores no value rather than a zero.
+Rates are percentages (0..100).
+"""
+
+import calendar
+from datetime import date, timedelta
+
+NPS_PROMOTER_MIN = 9
+NPS_DETRACTOR_MAX = 6
+SNAPSHOT_FREQUENCIES = ("month_end", "week_end", "day")
+
+
+def rate(numerator, denominator):
+    """``100 * numerator / denominator``, None when the denominator is zero."""
+    if not denominator:
+        return None
+    return 100.0 * numerator / denominator
+
+
+def average(values):
+    """Arithmetic mean of ``values``, None when there is none."""
+    values = list(values)
+    if not values:
+        return None
+    return sum(values) / len(values)
+
+
+def nps(scores):
+    """NPS of 0..10 answers: % promoters (9, 10) minus % detractors (0..6)."""
+    scores = list(scores)
+    if not scores:
+        return None
+    promoters = sum(1 for score in scores if score >= NPS_PROMOTER_MIN)
+    detractors = sum(1 for score in scores if score <= NPS_DETRACTOR_MAX)
+    return 100.0 * (promoters - detractors) / len(scores)
+
+
+def churn(retention):
+    """Churn rate from a retention rate, both in %."""
+    if retention is None:
+        return None
+    return 100.0 - retention
+
+
+def roi(revenue, margin_rate, budget):
+    """Return on investment in %: (margin earned - budget) / budget.
+
+    ``margin_rate`` is a fraction (0.30 for 30 %). None without a budget.
+    """
+    if not budget or budget <= 0:
+        return None
+    return 100.0 * (revenue * margin_rate - budget) / budget
+
+
+def on_target(value, target, higher_is_better=True):
+    """Whether ``value`` reaches ``target``; None when there is no value."""
+    if value is None:
+        return None
+    if higher_is_better:
+        return value >= target
+    return value <= target
+
+
+def month_end(day):
+    """Last day of ``day``'s month."""
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def snapshot_dates(date_from, date_to, frequency):
+    """The snapshot dates in [date_from, date_to], oldest first.
+
+    ``month_end``: last days of months; ``week_end``: Sundays; ``day``: every day.
+    """
+    if frequency not in SNAPSHOT_FREQUENCIES:
+        raise ValueError(f"unknown frequency {frequency!r}")
+    if date_to < date_from:
+        return []
+    if frequency == "day":
+        step, first = timedelta(days=1), date_from
+    elif frequency == "week_end":
+        step = timedelta(days=7)
+        first = date_from + timedelta(days=(6 - date_from.weekday()) % 7)
+    else:
+        dates = []
+        day = month_end(date_from)
+        while day <= date_to:
+            dates.append(day)
+            day = month_end(day + timedelta(days=1))
+        return dates
+    dates = []
+    day = first
+    while day <= date_to:
+        dates.append(day)
+        day += step
+    return dates
