@@ -260,9 +260,10 @@ class CrmRelationshipFeedback(models.Model):
                 feedback.nps_category = "detractor"
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for feedback in self:
             feedback.access_url = f"/crm_relationship/feedback/{feedback.id}/survey"
+        return res
 
     @api.constrains("csat_score", "nps_score")
     def _check_scores(self):

@@ -57,7 +57,7 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         alias = self.env.ref(FEEDBACK_ALIAS, raise_if_not_found=False)
         prefix = self.relationship_feedback_alias_prefix or False
         if alias:
@@ -88,6 +88,7 @@ class ResConfigSettings(models.TransientModel):
                     "noupdate": True,
                 }
             )
+        return res
 
     def action_relationship_recompute_now(self):
         """Start the classification cron at once, in the background."""

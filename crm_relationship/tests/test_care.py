@@ -425,7 +425,7 @@ class TestCarePipelineTour(HttpCase):
         # build the lazy static paths now: parallel first builds in the server
         # threads can hit the CPython 3.11 "AST constructor recursion depth
         # mismatch" race and fail the page load
-        odoo.http.root.statics  # noqa: B018
+        odoo.http.root.statics  # noqa: B018  # pylint: disable=pointless-statement
         self.start_tour(
             "/odoo/action-crm_relationship.res_partner_action_care_pipeline",
             "crm_relationship_care_pipeline_tour",
