@@ -8,6 +8,7 @@ from . import crm_relationship_interaction
 from . import crm_relationship_feedback_stage
 from . import crm_relationship_feedback
 from . import account_move
+from . import ir_module_module
 from . import mail_activity
 from . import res_company
 from . import res_config_settings

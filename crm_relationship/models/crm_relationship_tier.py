@@ -282,7 +282,6 @@ class CrmRelationshipTier(models.Model):
             .search([("company_id", "in", companies.ids)])
             .company_id
         )
-        langs = [code for code, _name in self.env["res.lang"].get_installed()]
         vals_list = [
             {
                 "name": name._translate("en_US"),
@@ -294,9 +293,19 @@ class CrmRelationshipTier(models.Model):
             for code, (name, vals) in DEFAULT_TIERS.items()
         ]
         tiers = self.with_context(lang="en_US").create(vals_list)
-        for tier in tiers:
-            name = DEFAULT_TIERS[tier.code][0]
-            tier.update_field_translations(
-                "name", {lang: name._translate(lang) for lang in langs}
-            )
+        tiers._translate_default_names()
         return tiers
+
+    def _translate_default_names(self, langs=None):
+        """Give the default tiers of ``self`` (all when empty) their name in
+        ``langs`` (default: every installed language), unless renamed."""
+        langs = langs or [code for code, _name in self.env["res.lang"].get_installed()]
+        tiers = self or self.sudo().with_context(active_test=False).search(
+            [("code", "in", list(DEFAULT_TIERS))]
+        )
+        for tier in tiers.with_context(lang="en_US"):
+            name = DEFAULT_TIERS.get(tier.code, (None,))[0]
+            if name and tier.name == name._translate("en_US"):
+                tier.update_field_translations(
+                    "name", {lang: name._translate(lang) for lang in langs}
+                )

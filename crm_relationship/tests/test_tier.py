@@ -23,14 +23,19 @@ class TestTier(CrmRelationshipCommon):
         )
         self.assertEqual(self.tiers["large"].relationship_level, "proactive")
 
-    def test_default_tier_names_are_translated(self):
+    def test_default_tier_names_follow_the_installed_languages(self):
+        self.tiers["large"].name = "Key accounts"  # renamed: left alone
         self.env["res.lang"]._activate_lang("vi_VN")
+        self.env["ir.module.module"].search(
+            [("name", "=", "crm_relationship")]
+        )._update_translations("vi_VN")
+        as_vi = self.env["crm.relationship.tier"].with_context(lang="vi_VN")
+        self.assertEqual(as_vi.browse(self.tiers["medium"].id).name, "Vừa")
+        self.assertEqual(as_vi.browse(self.tiers["large"].id).name, "Key accounts")
         company = self.env["res.company"].create({"name": "Công ty mới"})
-        tier = self.env["crm.relationship.tier"].search(
-            [("company_id", "=", company.id), ("code", "=", "vip")]
-        )
-        self.assertEqual(tier.name, "VIP")
-        self.assertTrue(tier.with_context(lang="vi_VN").name)
+        tier = as_vi.search([("company_id", "=", company.id), ("code", "=", "small")])
+        self.assertEqual(tier.name, "Nhỏ")
+        self.assertEqual(tier.with_context(lang="en_US").name, "Small")
 
     def test_bad_thresholds_are_refused(self):
         cases = [
