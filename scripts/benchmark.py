@@ -137,6 +137,26 @@ def setup_database(partners, lines):
     print(f"generated (partners|invoices|lines): {counts} in {elapsed:.1f} s")
 
 
+def upgrade_module():
+    """Bring a kept benchmark database to the code of this checkout."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "-d",
+            DB,
+            f"--addons-path={odoo_addons_path()}",
+            "-u",
+            "crm_relationship",
+            "--stop-after-init",
+            "--http-port=8169",
+            "--log-level=warn",
+        ],
+        check=True,
+    )
+
+
 # --- measured steps, each run in a subprocess of its own ---------------------
 
 
@@ -230,17 +250,12 @@ def run_step(name):
 
 
 def measure(name, label):
-    out = (
-        subprocess.run(
-            [sys.executable, __file__, "--step", name],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
+    proc = subprocess.run(
+        [sys.executable, __file__, "--step", name], capture_output=True, text=True
     )
-    result = json.loads(out)
+    if proc.returncode:
+        sys.exit(f"{label} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
     if "missing" in result:
         print(f"{label:38} skipped: {result['missing']} not installed")
     else:
@@ -256,13 +271,17 @@ def main():
     parser.add_argument("--partners", type=int, default=100_000)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="skip the generation")
+    parser.add_argument(
+        "--reuse", action="store_true", help="upgrade a kept database, no generation"
+    )
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
         run_step(args.step)
         return
-    if not args.reuse:
+    if args.reuse:
+        upgrade_module()
+    else:
         setup_database(args.partners, args.lines)
     try:
         print(f"{'step':38} {'wall':>10} {'peak':>11} {'SQL':>15} {'written':>13}")
