@@ -845,11 +845,14 @@ class ResPartner(models.Model):
         to_json = self._relationship_json
         changed = {}
         for pid, vals in values.items():
-            row = [to_json(kind, vals[fname]) for fname, kind in kinds]
+            # repr of the computed values: deterministic, and cheaper than
+            # converting the rows that did not change
             signature = hashlib.md5(
-                json.dumps(row).encode(), usedforsecurity=False
+                repr([vals[fname] for fname, _kind in kinds]).encode(),
+                usedforsecurity=False,
             ).hexdigest()[:16]
             if stored.get(pid) != signature:
+                row = [to_json(kind, vals[fname]) for fname, kind in kinds]
                 changed[pid] = [*row, signature]
         return changed
 
