@@ -6,6 +6,8 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime, safe_eval, time
 
+from .account_move import REVENUE_FIELDS
+
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 TARGET_FIELDS = ("target_tier_ids", "target_domain")
 
@@ -434,16 +436,7 @@ class CrmRelationshipProgram(models.Model):
         Member = self.env["crm.relationship.program.member"].sudo()
         Member.flush_model()
         programs.flush_recordset()
-        self.env["account.move"].flush_model(
-            [
-                "amount_untaxed_signed",
-                "commercial_partner_id",
-                "company_id",
-                "invoice_date",
-                "move_type",
-                "state",
-            ]
-        )
+        self.env["account.move"].flush_model(REVENUE_FIELDS)
         rows = self.env.execute_query(
             SQL(
                 """

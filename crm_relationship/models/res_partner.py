@@ -14,6 +14,7 @@ from odoo.tools.misc import format_amount, format_date
 from ..tools import care, lifetime_value, rfm, tiering
 from ..tools.status import CustomerFacts, quarter_bounds, relationship_status
 from ..tools.status import window_start as status_window_start
+from .account_move import REVENUE_FIELDS
 from .crm_relationship_care_stage import CARE_PHASES
 from .crm_relationship_tier import RELATIONSHIP_LEVELS
 
@@ -616,16 +617,7 @@ class ResPartner(models.Model):
         Revenue is the signed untaxed amount in company currency of posted
         customer invoices and credit notes; a purchase is a posted invoice.
         """
-        self.env["account.move"].flush_model(
-            [
-                "amount_untaxed_signed",
-                "commercial_partner_id",
-                "company_id",
-                "invoice_date",
-                "move_type",
-                "state",
-            ]
-        )
+        self.env["account.move"].flush_model(REVENUE_FIELDS)
         months = company.relationship_window_months
         start = status_window_start(as_of, months)
         previous_start = status_window_start(as_of, months, 2)
