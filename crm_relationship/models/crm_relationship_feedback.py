@@ -361,6 +361,10 @@ class CrmRelationshipFeedback(models.Model):
         values.setdefault("description", msg_dict.get("body"))
         values.setdefault("feedback_type", "complaint")
         values.setdefault("user_id", False)
+        email = self.env.ref(
+            "crm_relationship.crm_relationship_channel_email", raise_if_not_found=False
+        )
+        values.setdefault("channel_id", email.id if email else False)
         return super().message_new(msg_dict, custom_values=values)
 
     def _ask_survey_on_resolution(self):

@@ -57,6 +57,23 @@ class TestCare(CrmRelationshipCommon):
             ]
         )
 
+    def test_interactions_of_a_program(self):
+        partner = self._customer("Công ty Chương Trình")
+        program = self.env["crm.relationship.program"].create(
+            {"name": "Chăm sóc khách hàng lớn", "date_start": "2026-01-01"}
+        )
+        self._interaction(partner, "2026-06-01", program_id=program.id)
+        self._interaction(partner, "2026-06-02")
+        self.assertEqual(program.interaction_count, 1)
+        action = program.action_view_interactions()
+        self.assertEqual(self.Interaction.search(action["domain"]).program_id, program)
+        other = self.setup_other_company()["company"]
+        foreign = self.env["crm.relationship.program"].create(
+            {"name": "Other", "date_start": "2026-01-01", "company_id": other.id}
+        )
+        with self.assertRaises(UserError):
+            self._interaction(partner, "2026-06-03", program_id=foreign.id)
+
     # --- phase from the facts ---
 
     def test_phase_follows_invoice_then_payment(self):

@@ -286,6 +286,10 @@ class TestFeedback(FeedbackCommon):
         self.assertEqual(feedback.partner_id, self.vip)
         self.assertEqual(feedback.contact_id, self.vip_contact)
         self.assertEqual(feedback.feedback_type, "complaint")
+        self.assertEqual(
+            feedback.channel_id,
+            self.env.ref("crm_relationship.crm_relationship_channel_email"),
+        )
         self.assertEqual(feedback.stage_id, self.stage_new)
         self.assertFalse(feedback.user_id)
         self.assertIn("Hai cái ghế bị vỡ", str(feedback.description))
