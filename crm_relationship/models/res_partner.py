@@ -524,7 +524,7 @@ class ResPartner(models.Model):
         special_tiers = {t.tier_type: t for t in tiers if t.tier_type != "revenue"}
         revenues = {pid: row["revenue"] for pid, row in stats.items()}
         ranks = tiering.rank_by_revenue(revenues)
-        revenue_tiers = tiering.assign_revenue_tiers(revenues, revenue_rules)
+        revenue_tiers = tiering.assign_revenue_tiers(revenues, revenue_rules, ranks)
         buyers = {pid: row for pid, row in stats.items() if row["revenue"] > 0}
         scores = rfm.rfm_scores(
             {pid: (as_of - row["last_purchase"]).days for pid, row in buyers.items()},
@@ -769,12 +769,12 @@ class ResPartner(models.Model):
                                THEN relationship_level->>%(key)s END,
                           relationship_end_date->>%(key)s
                      FROM res_partner
-                    WHERE id = ANY(%(ids)s)
+                    WHERE %(where)s
                       AND (relationship_tier_locked ? %(key)s
                            OR relationship_level_locked ? %(key)s
                            OR relationship_end_date ? %(key)s)""",
                 key=key,
-                ids=list(scope),
+                where=self._relationship_scope_sql(scope),
             )
         )
         Tier = self.env["crm.relationship.tier"].sudo()
@@ -797,13 +797,22 @@ class ResPartner(models.Model):
                                WHEN country_id != %(country)s THEN 'international'
                                WHEN state_id = %(state)s THEN 'local'
                                ELSE 'domestic' END
-                     FROM res_partner WHERE id = ANY(%(ids)s)""",
+                     FROM res_partner
+                    WHERE %(where)s""",
                 country=company_partner.country_id.id or 0,
                 state=company_partner.state_id.id or 0,
-                ids=list(scope),
+                where=self._relationship_scope_sql(scope),
             )
         )
         return dict(rows)
+
+    def _relationship_scope_sql(self, scope):
+        """WHERE clause on res_partner for ``scope``: the ids of a partial run,
+        every commercial partner for a full one (cheaper than a long id list;
+        the caller keeps only what it needs)."""
+        if self:
+            return SQL("id = ANY(%s)", list(scope))
+        return SQL("id = commercial_partner_id")
 
     @api.model
     def _relationship_json(self, kind, value):
@@ -1193,9 +1202,9 @@ class ResPartner(models.Model):
             SQL(
                 """SELECT id, (care_stage_id->>%(key)s)::int, care_phase_auto->>%(key)s,
                           create_date::date
-                     FROM res_partner WHERE id = ANY(%(ids)s)""",
+                     FROM res_partner WHERE %(where)s""",
                 key=key,
-                ids=scope,
+                where=self._relationship_scope_sql(scope),
             )
         )
         current = {pid: (stage, auto, created) for pid, stage, auto, created in rows}

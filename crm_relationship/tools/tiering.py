@@ -35,30 +35,36 @@ def top_rank_limit(population, top_percent):
     return math.ceil(round(population * top_percent / 100.0, 9))
 
 
-def revenue_tier(amount, rank, population, tiers):
-    """First tier of ``tiers`` (already in sequence order) that ``amount`` reaches."""
-    for tier in tiers:
-        if tier.threshold_type == AMOUNT:
-            if amount >= tier.min_amount:
-                return tier.key
-        elif rank is not None and rank <= top_rank_limit(population, tier.top_percent):
-            return tier.key
-    return None
-
-
-def assign_revenue_tiers(revenues, tiers):
-    """Map every partner with revenue > 0 to the key of its revenue tier.
+def assign_revenue_tiers(revenues, tiers, ranks=None):
+    """Map every partner with revenue > 0 to the key of its revenue tier: the
+    first of ``tiers`` (in sequence order) that the partner reaches.
 
     :param revenues: ``{partner_id: revenue}``; partners with revenue <= 0 are
         left out (they are inactive, decided by the caller).
     :param tiers: ``RevenueTier`` list in sequence order.
+    :param ranks: ``rank_by_revenue(revenues)`` when the caller has it already.
     """
-    ranks = rank_by_revenue(revenues)
-    population = len(ranks)
-    return {
-        pid: revenue_tier(revenues[pid], rank, population, tiers)
-        for pid, rank in ranks.items()
-    }
+    ranks = rank_by_revenue(revenues) if ranks is None else ranks
+    rules = [
+        (
+            tier,
+            top_rank_limit(len(ranks), tier.top_percent)
+            if tier.threshold_type == TOP_PERCENT
+            else None,
+        )
+        for tier in tiers
+    ]
+
+    def tier_of(pid, rank):
+        for tier, rank_limit in rules:
+            if rank_limit is None:
+                if revenues[pid] >= tier.min_amount:
+                    return tier.key
+            elif rank <= rank_limit:
+                return tier.key
+        return None
+
+    return {pid: tier_of(pid, rank) for pid, rank in ranks.items()}
 
 
 def unreachable_tier(tiers):
