@@ -3,6 +3,7 @@ import json
 import threading
 from collections import defaultdict
 from datetime import datetime, time, timedelta
+from operator import itemgetter
 
 from markupsafe import Markup
 
@@ -844,13 +845,13 @@ class ResPartner(models.Model):
         )
         kinds = list(CLASSIFICATION_FIELDS.items())
         to_json = self._relationship_json
+        pick = itemgetter(*CLASSIFICATION_FIELDS)
         changed = {}
         for pid, vals in values.items():
             # repr of the computed values: deterministic, and cheaper than
             # converting the rows that did not change
             signature = hashlib.md5(
-                repr([vals[fname] for fname, _kind in kinds]).encode(),
-                usedforsecurity=False,
+                repr(pick(vals)).encode(), usedforsecurity=False
             ).hexdigest()[:16]
             if stored.get(pid) != signature:
                 row = [to_json(kind, vals[fname]) for fname, kind in kinds]
