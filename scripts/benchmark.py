@@ -43,9 +43,8 @@ def psql(sql, db=DB):
     ).stdout.strip()
 
 
-def setup_database(partners, lines):
-    subprocess.run(["dropdb", "--if-exists", DB], check=True)
-    started = time.time()
+def run_odoo(*args):
+    """Run Odoo on the benchmark database until it has initialised."""
     subprocess.run(
         [
             sys.executable,
@@ -54,15 +53,19 @@ def setup_database(partners, lines):
             "-d",
             DB,
             f"--addons-path={odoo_addons_path()}",
-            "-i",
-            "crm_relationship",
-            "--without-demo=all",
+            *args,
             "--stop-after-init",
             "--http-port=8169",
             "--log-level=warn",
         ],
         check=True,
     )
+
+
+def setup_database(partners, lines):
+    subprocess.run(["dropdb", "--if-exists", DB], check=True)
+    started = time.time()
+    run_odoo("-i", "crm_relationship", "--without-demo=all")
     print(f"install: {time.time() - started:.1f} s")
     started = time.time()
     invoices = lines // 4
@@ -139,22 +142,7 @@ def setup_database(partners, lines):
 
 def upgrade_module():
     """Bring a kept benchmark database to the code of this checkout."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "-d",
-            DB,
-            f"--addons-path={odoo_addons_path()}",
-            "-u",
-            "crm_relationship",
-            "--stop-after-init",
-            "--http-port=8169",
-            "--log-level=warn",
-        ],
-        check=True,
-    )
+    run_odoo("-u", "crm_relationship")
 
 
 # --- measured steps, each run in a subprocess of its own ---------------------

@@ -63,11 +63,3 @@ class CrmRelationshipCareStage(models.Model):
         return self.env._(
             "Every care stage needs a phase: before, during or after the sale."
         )
-
-    @api.model
-    def _first_stage_by_phase(self):
-        """``{phase: stage_id}`` of the first active stage of each phase."""
-        first = {}
-        for stage in self.sudo().search([]):
-            first.setdefault(stage.phase, stage.id)
-        return first

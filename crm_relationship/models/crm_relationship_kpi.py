@@ -502,19 +502,12 @@ class CrmRelationshipKpi(models.Model):
 
     @api.model
     def _kpi_nps_domain(self, Feedback):
-        """Feedback carrying an NPS answer. An answer of 0 is a real one: a flag or
-        a survey date tells it apart from no answer when the model has one."""
-        for flag in ("nps_answered", "nps_date"):
-            if flag in Feedback._fields:
-                return [(flag, "!=", False)]
-        if Feedback._fields["nps_score"].type == "selection":
-            return [("nps_score", "!=", False)]
-        return [("nps_score", ">", 0)]  # an integer cannot tell 0 from no answer
+        """Feedback carrying an NPS answer: 0 is a real answer, the flag tells
+        it apart from no answer."""
+        return [("nps_answered", "=", True)]
 
     @api.model
     def _kpi_feedback_values(self, company, as_of, start):
-        if "crm.relationship.feedback" not in self.env:
-            return {}
         Feedback = self.env["crm.relationship.feedback"].sudo()
         company_domain = [("company_id", "=", company.id)]
         received = self._kpi_window_domain(Feedback, "date_received", start, as_of)
@@ -589,8 +582,6 @@ class CrmRelationshipKpi(models.Model):
         """Care compliance is a state of today (``care_overdue``): it cannot be
         rebuilt for a past date, so only today's snapshot stores it."""
         Partner = self.env["res.partner"]
-        if "care_overdue" not in Partner._fields:
-            return {}
         if as_of != fields.Date.context_today(self):
             return {}
         overdue = set(
@@ -627,8 +618,6 @@ class CrmRelationshipKpi(models.Model):
         before its start). Conversion counts the members enrolled and converted
         by ``as_of``; ROI reads the programs' current revenue, so only today's
         snapshot stores it."""
-        if "crm.relationship.program" not in self.env:
-            return {}
         programs = (
             self.env["crm.relationship.program"]
             .sudo()
@@ -647,64 +636,45 @@ class CrmRelationshipKpi(models.Model):
         )
         if not programs:
             return {}
-        results = {}
         by_team = {}
-        for program in programs:
+        for program in programs.filtered("team_id"):
             by_team.setdefault(program.team_id.id, self.env[programs._name])
             by_team[program.team_id.id] |= program
+        groups = [(False, programs), *by_team.items()]  # company total, then teams
         conversion = self._kpi_program_conversion(programs, as_of)
-        if conversion is not None:
-            rows = [(kpi_rules.rate(*conversion[None]), False, False)]
-            for team_id, team_programs in by_team.items():
-                if team_id:
-                    counts = [conversion.get(p.id, (0, 0)) for p in team_programs]
-                    rows.append(
-                        (
-                            kpi_rules.rate(
-                                sum(c for c, _m in counts), sum(m for _c, m in counts)
-                            ),
-                            False,
-                            team_id,
-                        )
-                    )
-            results["program_conversion_rate"] = rows
-        if as_of == fields.Date.context_today(self):
-            margin = company.relationship_margin_rate / 100
-            rows = [
+        results = {
+            "program_conversion_rate": [
                 (
-                    kpi_rules.roi(
-                        sum(programs.mapped("revenue")),
-                        margin,
-                        sum(programs.mapped("budget")),
+                    kpi_rules.rate(
+                        sum(conversion[p.id][0] for p in group),
+                        sum(conversion[p.id][1] for p in group),
                     ),
                     False,
-                    False,
+                    team_id,
                 )
+                for team_id, group in groups
             ]
-            for team_id, team_programs in by_team.items():
-                if team_id:
-                    rows.append(
-                        (
-                            kpi_rules.roi(
-                                sum(team_programs.mapped("revenue")),
-                                margin,
-                                sum(team_programs.mapped("budget")),
-                            ),
-                            False,
-                            team_id,
-                        )
-                    )
-            results["program_roi"] = rows
+        }
+        if as_of == fields.Date.context_today(self):
+            margin = company.relationship_margin_rate / 100
+            results["program_roi"] = [
+                (
+                    kpi_rules.roi(
+                        sum(group.mapped("revenue")),
+                        margin,
+                        sum(group.mapped("budget")),
+                    ),
+                    False,
+                    team_id,
+                )
+                for team_id, group in groups
+            ]
         return results
 
     @api.model
     def _kpi_program_conversion(self, programs, as_of):
-        """``{program id: (converted, members)}`` as of ``as_of`` plus the total
-        under ``None``; None when members carry no enrollment date."""
-        Member = self.env.get("crm.relationship.program.member")
-        if Member is None or "date_enrolled" not in Member._fields:
-            return None
-        Member = Member.sudo()
+        """``{program id: (converted, members)}`` of ``programs`` as of ``as_of``."""
+        Member = self.env["crm.relationship.program.member"].sudo()
         far = date.min
         enrolled = (
             [("program_id", "in", programs.ids)]
@@ -722,12 +692,7 @@ class CrmRelationshipKpi(models.Model):
         converted = dict(
             Member._read_group(converted_domain, ["program_id"], ["__count"])
         )
-        result = {
-            program.id: (converted.get(program, 0), count)
-            for program, count in members.items()
+        return {
+            program.id: (converted.get(program, 0), members.get(program, 0))
+            for program in programs
         }
-        result[None] = (
-            sum(c for c, _m in result.values()),
-            sum(m for _c, m in result.values()),
-        )
-        return result
