@@ -294,12 +294,16 @@ class TestCare(CrmRelationshipCommon):
         queries = self.env.cr.sql_log_count
         Partner._schedule_care_activities()
         small = self.env.cr.sql_log_count - queries
-        overdue_partners(30, "B")
+        batch = overdue_partners(30, "B")
         self.env.invalidate_all()
         queries = self.env.cr.sql_log_count
         created = Partner._schedule_care_activities()
         large = self.env.cr.sql_log_count - queries
-        self.assertGreaterEqual(len(created), 30)
+        self.assertEqual(
+            sorted(created.filtered(lambda a: a.res_id in batch.ids).mapped("res_id")),
+            sorted(batch.ids),
+            "one activity for each of the 30 overdue partners",
+        )
         self.assertLessEqual(large, small + 5, f"{small} queries for 3, {large} for 30")
 
     # --- bad input ---
