@@ -181,6 +181,25 @@ def _classify(env):
     return env["res.partner"].browse()._recompute_relationship(as_of=AS_OF)
 
 
+def _classify_after_one_invoice(env):
+    """One credit note more: every rank and quintile may move, so the whole
+    classification is computed again; only what changed is written."""
+    env.cr.execute(
+        """INSERT INTO account_move (name, journal_id, company_id, currency_id, state,
+                                     move_type, auto_post, date, invoice_date,
+                                     partner_id, commercial_partner_id,
+                                     amount_untaxed, amount_untaxed_signed,
+                                     amount_total, amount_total_signed,
+                                     payment_state, create_date, write_date)
+           SELECT 'BENCH/REFUND', journal_id, company_id, currency_id, 'posted',
+                  'out_refund', 'no', %(d)s, %(d)s, partner_id,
+                  commercial_partner_id, 10, -10, 10, -10, 'paid', now(), now()
+             FROM account_move WHERE name = 'BENCH/1'""",
+        {"d": AS_OF},
+    )
+    return _classify(env)
+
+
 def _schedule_care(env):
     env["res.partner"]._schedule_care_activities(as_of=AS_OF)
     return env["mail.activity"].search_count([("res_model", "=", "res.partner")])
@@ -205,6 +224,7 @@ def _kpis(env):
 STEPS = {
     "raw_aggregate": _raw_aggregate,
     "classify": _classify,
+    "classify_after_one_invoice": _classify_after_one_invoice,
     "schedule_care": _schedule_care,
     "care_kanban": _care_kanban,
     "kpis": _kpis,
@@ -280,6 +300,7 @@ def main():
             f"ratio to the raw aggregate: first {first['seconds'] / raw['seconds']:.1f}"
             f" x, second {second['seconds'] / raw['seconds']:.1f} x"
         )
+        measure("classify_after_one_invoice", "classification, one credit note more")
         measure("schedule_care", "care scheduling")
         measure("care_kanban", "care pipeline kanban grouped read")
         measure("kpis", "KPI snapshot, one date")

@@ -52,6 +52,13 @@ class ResCompany(models.Model):
         "can be measured.",
     )
 
+    relationship_fingerprint = fields.Char(
+        copy=False,
+        groups="base.group_system",
+        help="Technical: fingerprint of everything the last full classification "
+        "read; a run that finds it unchanged has nothing to do.",
+    )
+
     relationship_care_user_id = fields.Many2one(
         "res.users",
         "Fallback care user",

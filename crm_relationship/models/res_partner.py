@@ -4,6 +4,7 @@ import threading
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from operator import itemgetter
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -17,7 +18,7 @@ from ..tools.status import CustomerFacts, quarter_bounds, relationship_status
 from ..tools.status import window_start as status_window_start
 from .account_move import REVENUE_FIELDS
 from .crm_relationship_care_stage import CARE_PHASES
-from .crm_relationship_tier import RELATIONSHIP_LEVELS
+from .crm_relationship_tier import RELATIONSHIP_LEVELS, TIER_RULE_FIELDS
 
 RELATIONSHIP_STATUSES = [
     ("new", "New"),
@@ -69,6 +70,14 @@ CLASSIFICATION_FIELDS = {
     "next_care_date": "date",
     "care_status": "str",
 }
+# the module's code is an input of the classification too: a new version
+# reclassifies even when no data changed
+RULES_DIGEST = hashlib.md5(
+    b"".join(
+        path.read_bytes() for path in sorted(Path(__file__).parents[1].rglob("*.py"))
+    ),
+    usedforsecurity=False,
+).hexdigest()
 WRITE_BATCH_SIZE = 25000
 ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
 RELATIONSHIP_END_REASONS = [
@@ -495,10 +504,110 @@ class ResPartner(models.Model):
         self.env.cr.execute(
             SQL("SELECT pg_advisory_xact_lock(%s, %s)", ADVISORY_LOCK, company.id)
         )
+        self.env.flush_all()  # the rules read with SQL
+        fingerprint = self._relationship_fingerprint(company, as_of)
+        if fingerprint == company.sudo().relationship_fingerprint:
+            return  # nothing the rules read changed since the last full run
         values = self._relationship_compute_values(company, as_of)
         changed = self._relationship_changed_rows(company, values)
         for batch in split_every(WRITE_BATCH_SIZE, list(changed.items())):
             yield self._relationship_write_values(company, dict(batch))
+        if not self:
+            # every customer now holds what these inputs give
+            company.sudo().relationship_fingerprint = fingerprint
+
+    def _relationship_fingerprint(self, company, as_of):
+        """Fingerprint of everything the classification of ``company`` at
+        ``as_of`` reads: the module's code, the company's settings, tiers and
+        care stages, and a hash of every row of the input tables, summed in one
+        query (no grouping, no sorting). Equal fingerprints, equal results.
+
+        The care stage is not an input: a card a person moved stays where it is
+        until the facts change, so the run would not move it anyway.
+        """
+        tiers = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)], order="id")
+        )
+        stages = self.env["crm.relationship.care.stage"].sudo().search([])
+        settings = sorted(
+            (fname, company[fname])
+            for fname in company._fields
+            if fname.startswith("relationship_") and fname != "relationship_fingerprint"
+        )
+        inputs = SQL(" UNION ALL ").join(
+            SQL("SELECT %s, COUNT(*), SUM(h)::text FROM (%s) AS rows(h)", index, query)
+            for index, query in enumerate(self._get_relationship_input_queries(company))
+        )
+        key = (
+            RULES_DIGEST,
+            as_of,
+            settings,
+            [tuple(tier[fname] for fname in TIER_RULE_FIELDS) for tier in tiers],
+            [(stage.id, stage.phase) for stage in stages],
+            self.env.execute_query(
+                SQL("SELECT * FROM (%s) AS inputs ORDER BY 1", inputs)
+            ),
+        )
+        return hashlib.md5(repr(key).encode(), usedforsecurity=False).hexdigest()
+
+    def _get_relationship_input_queries(self, company):
+        """SQL selects of one hash per row read by the classification of
+        ``company`` (see ``_relationship_fingerprint``).
+
+        Override hook: a feature that makes the rules read other rows (a new
+        prospect query, say) adds a query hashing them.
+        """
+        key = str(company.id)
+        return [
+            SQL(
+                """SELECT hash_record_extended((id, commercial_partner_id,
+                          amount_untaxed_signed, invoice_date, move_type,
+                          payment_state), 0)
+                     FROM account_move
+                    WHERE company_id = %s AND state = 'posted'
+                      AND move_type IN ('out_invoice', 'out_refund')""",
+                company.id,
+            ),
+            SQL(
+                """SELECT hash_record_extended((id, commercial_partner_id, active,
+                          customer_rank > 0, company_id, country_id, state_id,
+                          create_date, relationship_tier_locked->%(key)s,
+                          CASE WHEN (relationship_tier_locked->>%(key)s)::boolean
+                               THEN relationship_tier_id->%(key)s END,
+                          relationship_level_locked->%(key)s,
+                          CASE WHEN (relationship_level_locked->>%(key)s)::boolean
+                               THEN relationship_level->%(key)s END,
+                          relationship_end_date->%(key)s), 0)
+                     FROM res_partner""",
+                key=key,
+            ),
+            SQL(
+                """SELECT hash_record_extended((l.id, l.partner_id, l.active, l.type,
+                          l.company_id, l.stage_id, s.is_won, l.date_closed), 0)
+                     FROM crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id
+                    WHERE l.company_id IS NULL OR l.company_id = %s""",
+                company.id,
+            ),
+            SQL(
+                """SELECT hash_record_extended((id, partner_id), 0)
+                     FROM crm_relationship_program_member WHERE company_id = %s""",
+                company.id,
+            ),
+            SQL(
+                """SELECT hash_record_extended((id, partner_id, date), 0)
+                     FROM crm_relationship_interaction WHERE company_id = %s""",
+                company.id,
+            ),
+            SQL(
+                """SELECT hash_record_extended((id, partner_id, feedback_type,
+                          is_closed, date_received, date_deadline, date_resolved), 0)
+                     FROM crm_relationship_feedback WHERE company_id = %s""",
+                company.id,
+            ),
+        ]
 
     def _relationship_compute_values(self, company, as_of):
         """Return ``{commercial_partner_id: {field: value}}`` in ``company``.
@@ -675,7 +784,9 @@ class ResPartner(models.Model):
     def _get_relationship_prospect_queries(self, company):
         """SQL selects of the commercial partners that are prospects in ``company``.
 
-        Override hook: a feature adding a prospect signal appends its query.
+        Override hook: a feature adding a prospect signal appends its query,
+        and a query hashing the rows it reads to
+        ``_get_relationship_input_queries``.
         """
         return [
             SQL(
