@@ -464,7 +464,6 @@ class ResPartner(models.Model):
         are written. Returns the number of commercial partners written.
         """
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
-        self.env.flush_all()  # the rules read with SQL
         companies = self.env["res.company"].sudo().browse(company_ids or [])
         companies = companies or self.env["res.company"].sudo().search([])
         written = 0
@@ -555,7 +554,8 @@ class ResPartner(models.Model):
 
     def _get_relationship_input_queries(self, company):
         """SQL selects of one hash per row read by the classification of
-        ``company`` (see ``_relationship_fingerprint``).
+        ``company`` (see ``_relationship_fingerprint``); hashes of the rows'
+        text, as ``hash_record_extended`` needs PostgreSQL 14.
 
         Override hook: a feature that makes the rules read other rows (a new
         prospect query, say) adds a query hashing them.
@@ -563,16 +563,16 @@ class ResPartner(models.Model):
         key = str(company.id)
         return [
             SQL(
-                """SELECT hash_record_extended((id, commercial_partner_id,
+                """SELECT hashtextextended((id, commercial_partner_id,
                           amount_untaxed_signed, invoice_date, move_type,
-                          payment_state), 0)
+                          payment_state)::text, 0)
                      FROM account_move
                     WHERE company_id = %s AND state = 'posted'
                       AND move_type IN ('out_invoice', 'out_refund')""",
                 company.id,
             ),
             SQL(
-                """SELECT hash_record_extended((id, commercial_partner_id, active,
+                """SELECT hashtextextended((id, commercial_partner_id, active,
                           customer_rank > 0, company_id, country_id, state_id,
                           create_date, relationship_tier_locked->%(key)s,
                           CASE WHEN (relationship_tier_locked->>%(key)s)::boolean
@@ -580,30 +580,32 @@ class ResPartner(models.Model):
                           relationship_level_locked->%(key)s,
                           CASE WHEN (relationship_level_locked->>%(key)s)::boolean
                                THEN relationship_level->%(key)s END,
-                          relationship_end_date->%(key)s), 0)
+                          relationship_end_date->%(key)s)::text, 0)
                      FROM res_partner""",
                 key=key,
             ),
             SQL(
-                """SELECT hash_record_extended((l.id, l.partner_id, l.active, l.type,
-                          l.company_id, l.stage_id, s.is_won, l.date_closed), 0)
+                """SELECT hashtextextended((l.id, l.partner_id, l.active, l.type,
+                          l.company_id, l.stage_id, s.is_won,
+                          l.date_closed)::text, 0)
                      FROM crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id
                     WHERE l.company_id IS NULL OR l.company_id = %s""",
                 company.id,
             ),
             SQL(
-                """SELECT hash_record_extended((id, partner_id), 0)
+                """SELECT hashtextextended((id, partner_id)::text, 0)
                      FROM crm_relationship_program_member WHERE company_id = %s""",
                 company.id,
             ),
             SQL(
-                """SELECT hash_record_extended((id, partner_id, date), 0)
+                """SELECT hashtextextended((id, partner_id, date)::text, 0)
                      FROM crm_relationship_interaction WHERE company_id = %s""",
                 company.id,
             ),
             SQL(
-                """SELECT hash_record_extended((id, partner_id, feedback_type,
-                          is_closed, date_received, date_deadline, date_resolved), 0)
+                """SELECT hashtextextended((id, partner_id, feedback_type,
+                          is_closed, date_received, date_deadline,
+                          date_resolved)::text, 0)
                      FROM crm_relationship_feedback WHERE company_id = %s""",
                 company.id,
             ),
