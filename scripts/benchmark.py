@@ -191,7 +191,8 @@ def _classify_after_one_invoice(env):
                                      amount_untaxed, amount_untaxed_signed,
                                      amount_total, amount_total_signed,
                                      payment_state, create_date, write_date)
-           SELECT 'BENCH/REFUND', journal_id, company_id, currency_id, 'posted',
+           SELECT 'BENCH/REFUND/' || clock_timestamp(), journal_id, company_id,
+                  currency_id, 'posted',
                   'out_refund', 'no', %(d)s, %(d)s, partner_id,
                   commercial_partner_id, 10, -10, 10, -10, 'paid', now(), now()
              FROM account_move WHERE name = 'BENCH/1'""",
