@@ -531,6 +531,7 @@ class ResPartner(models.Model):
             .search([("company_id", "=", company.id)], order="id")
         )
         stages = self.env["crm.relationship.care.stage"].sudo().search([])
+        company = company.sudo()
         settings = sorted(
             (fname, company[fname])
             for fname in company._fields
