@@ -461,7 +461,9 @@ class ResPartner(models.Model):
         ``as_of`` (default today) in every company, or in ``company_ids``.
         Ranks, quintiles and retention always use the whole company, so a
         partial run gives the same figures as a full one. Only changed values
-        are written. Returns the number of commercial partners written.
+        are written, and nothing is computed in a company where nothing the
+        rules read changed since the last full run (``_relationship_fingerprint``).
+        Returns the number of commercial partners written.
         """
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
         companies = self.env["res.company"].sudo().browse(company_ids or [])
