@@ -26,6 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DB = "crm_relationship_bench"
 AS_OF = "2026-06-30"
+NEXT_DAY = "2026-07-01"
+SALESPEOPLE = 50
 
 
 def odoo_addons_path():
@@ -181,6 +183,49 @@ def _classify(env):
     return env["res.partner"].browse()._recompute_relationship(as_of=AS_OF)
 
 
+def _classify_nightly(env):
+    """The nightly run: the date moves one day on and one more day of invoices
+    (1/1,095 of the history) came in."""
+    env.cr.execute(
+        """INSERT INTO account_move (name, journal_id, company_id, currency_id, state,
+                                     move_type, auto_post, date, invoice_date,
+                                     partner_id, commercial_partner_id,
+                                     amount_untaxed, amount_untaxed_signed,
+                                     amount_total, amount_total_signed,
+                                     payment_state, create_date, write_date)
+           SELECT 'BENCH/NIGHT/' || name, journal_id, company_id, currency_id,
+                  'posted', move_type, 'no', %(d)s, %(d)s, partner_id,
+                  commercial_partner_id, amount_untaxed, amount_untaxed_signed,
+                  amount_total, amount_total_signed, 'not_paid', now(), now()
+             FROM account_move
+            WHERE name LIKE 'BENCH/%%' AND id %% 1095 = 0""",
+        {"d": NEXT_DAY},
+    )
+    return env["res.partner"].browse()._recompute_relationship(as_of=NEXT_DAY)
+
+
+def _recompute_one(env):
+    """A manager's "Recompute now" on one customer."""
+    partner = env["res.partner"].search([("name", "=", "Bench customer 1")])
+    return partner._recompute_relationship(as_of=NEXT_DAY)
+
+
+def _salespeople(env):
+    """Spread the customers over SALESPEOPLE salespeople (not measured)."""
+    users = env["res.users"].create(
+        [
+            {"name": f"Bench seller {n}", "login": f"bench_seller_{n}"}
+            for n in range(SALESPEOPLE)
+        ]
+    )
+    env.cr.execute(
+        """UPDATE res_partner SET user_id = (%s::int[])[1 + id %% %s]
+            WHERE name LIKE 'Bench customer %%'""",
+        [users.ids, len(users)],
+    )
+    return len(users)
+
+
 def _classify_after_one_invoice(env):
     """One credit note more: every rank and quintile may move, so the whole
     classification is computed again; only what changed is written."""
@@ -202,8 +247,7 @@ def _classify_after_one_invoice(env):
 
 
 def _schedule_care(env):
-    env["res.partner"]._schedule_care_activities(as_of=AS_OF)
-    return env["mail.activity"].search_count([("res_model", "=", "res.partner")])
+    return len(env["res.partner"]._schedule_care_activities(as_of=NEXT_DAY))
 
 
 def _care_kanban(env):
@@ -226,6 +270,9 @@ STEPS = {
     "raw_aggregate": _raw_aggregate,
     "classify": _classify,
     "classify_after_one_invoice": _classify_after_one_invoice,
+    "classify_nightly": _classify_nightly,
+    "recompute_one": _recompute_one,
+    "salespeople": _salespeople,
     "schedule_care": _schedule_care,
     "care_kanban": _care_kanban,
     "kpis": _kpis,
@@ -297,12 +344,17 @@ def main():
         raw = measure("raw_aggregate", "raw SQL revenue aggregate")
         first = measure("classify", "classification, first run")
         second = measure("classify", "classification, unchanged data")
+        measure("classify_after_one_invoice", "classification, one credit note more")
+        nightly = measure("classify_nightly", "classification, nightly run")
         print(
             f"ratio to the raw aggregate: first {first['seconds'] / raw['seconds']:.1f}"
-            f" x, second {second['seconds'] / raw['seconds']:.1f} x"
+            f" x, unchanged {second['seconds'] / raw['seconds']:.1f} x, nightly "
+            f"{nightly['seconds'] / raw['seconds']:.1f} x"
         )
-        measure("classify_after_one_invoice", "classification, one credit note more")
-        measure("schedule_care", "care scheduling")
+        measure("recompute_one", "recompute now, one customer")
+        measure("salespeople", f"{SALESPEOPLE} salespeople (set-up)")
+        measure("schedule_care", "care scheduling, first run")
+        measure("schedule_care", "care scheduling, next run")
         measure("care_kanban", "care pipeline kanban grouped read")
         measure("kpis", "KPI snapshot, one date")
     finally:

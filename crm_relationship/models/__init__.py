@@ -7,11 +7,15 @@ from . import crm_relationship_program_member
 from . import crm_relationship_interaction
 from . import crm_relationship_feedback_stage
 from . import crm_relationship_feedback
+from . import crm_relationship_facts
+from . import crm_relationship_classification
+from . import crm_relationship_care_scheduler
 from . import account_move
 from . import ir_module_module
 from . import mail_activity
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_users
 from . import crm_relationship_kpi
 from . import crm_relationship_kpi_value

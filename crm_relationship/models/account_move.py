@@ -1,16 +1,6 @@
 from odoo import models
 from odoo.tools.sql import create_index
 
-# what the revenue queries of the module read, to flush before them
-REVENUE_FIELDS = [
-    "amount_untaxed_signed",
-    "commercial_partner_id",
-    "company_id",
-    "invoice_date",
-    "move_type",
-    "state",
-]
-
 
 class AccountMove(models.Model):
     _inherit = "account.move"

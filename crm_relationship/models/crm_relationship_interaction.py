@@ -160,7 +160,7 @@ class CrmRelationshipInteraction(models.Model):
         for company_id, partner_ids in (extra or {}).items():
             keys[company_id] |= partner_ids
         self.flush_model(["partner_id", "company_id", "date"])
-        partners = self.env["res.partner"].sudo()
+        engine = self.env["crm.relationship.classification"].sudo()
         for company_id, partner_ids in keys.items():
             company = self.env["res.company"].browse(company_id)
-            partners._care_refresh_dates(company, partner_ids)
+            engine._refresh_care_dates(company, partner_ids)

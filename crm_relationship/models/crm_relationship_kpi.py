@@ -358,49 +358,76 @@ class CrmRelationshipKpi(models.Model):
 
     @api.model
     def _kpi_customer_facts(self, company, as_of):
-        """Per commercial partner, the figures of the classification at ``as_of``
-        (revenue, purchases, first purchase, lifetime value, tier) and its team.
-
-        Nothing is written to the partners: the classification is only computed,
-        so past dates see the lifetime value and the tier they had then.
-        """
-        values = (
-            self.env["res.partner"]
-            .sudo()
-            .browse()
-            ._relationship_compute_values(company, as_of)
-        )
+        """Per customer with sales history, the classification's figures at
+        ``as_of`` (revenue, purchases, first purchase, lifetime value, tier) and
+        its team: the values stored by the classification for today, the
+        engine's figures for another date (computed, nothing written), so past
+        dates see the lifetime value and the tier they had then."""
+        if as_of == fields.Date.context_today(self):
+            rows = self._kpi_stored_figures(company)
+        else:
+            engine = self.env["crm.relationship.classification"].sudo()
+            rows = [
+                (
+                    pid,
+                    vals["relationship_tier_id"],
+                    vals["period_revenue"],
+                    vals["previous_period_revenue"],
+                    vals["purchase_count"],
+                    vals["first_purchase_date"],
+                    vals["lifetime_value"],
+                )
+                for batch in engine._iter_figures(company, as_of)
+                for pid, vals in batch.items()
+                # sales history only: prospects would add empty groups
+                if vals["first_purchase_date"]
+                or vals["period_revenue"]
+                or vals["previous_period_revenue"]
+            ]
         tiers = (
             self.env["crm.relationship.tier"]
             .sudo()
-            .browse({row["relationship_tier_id"] or 0 for row in values.values()} - {0})
+            .browse({r[1] for r in rows} - {None})
         )
         tier_codes = {tier.id: tier.code for tier in tiers}
         revenue_tiers = {tier.id for tier in tiers if tier.tier_type == "revenue"}
-        # partners with sales history only: prospects would add empty groups
-        values = {
-            pid: row
-            for pid, row in values.items()
-            if row["first_purchase_date"]
-            or row["period_revenue"]
-            or row["previous_period_revenue"]
-        }
-        teams = self._kpi_partner_teams(list(values))
+        teams = self._kpi_partner_teams([row[0] for row in rows])
         return [
             {
                 "partner_id": pid,
-                "revenue": row["period_revenue"] or 0.0,
-                "previous_revenue": row["previous_period_revenue"] or 0.0,
-                "purchases": row["purchase_count"] or 0,
-                "first_purchase": row["first_purchase_date"],
-                "lifetime_value": row["lifetime_value"] or 0.0,
-                "tier_id": row["relationship_tier_id"] or False,
-                "tier_code": tier_codes.get(row["relationship_tier_id"]),
-                "revenue_tier": row["relationship_tier_id"] in revenue_tiers,
+                "revenue": revenue or 0.0,
+                "previous_revenue": previous or 0.0,
+                "purchases": purchases or 0,
+                "first_purchase": first_purchase,
+                "lifetime_value": ltv or 0.0,
+                "tier_id": tier_id or False,
+                "tier_code": tier_codes.get(tier_id),
+                "revenue_tier": tier_id in revenue_tiers,
                 "team_id": teams.get(pid, False),
             }
-            for pid, row in values.items()
+            for pid, tier_id, revenue, previous, purchases, first_purchase, ltv in rows
         ]
+
+    @api.model
+    def _kpi_stored_figures(self, company):
+        """The figures the classification stored in ``company`` for its
+        customers with sales history, in the order of ``_kpi_customer_facts``."""
+        self.env["res.partner"].flush_model()
+        return self.env.execute_query(
+            SQL(
+                """SELECT id, (relationship_tier_id->>%(key)s)::int,
+                          (period_revenue->>%(key)s)::float,
+                          (previous_period_revenue->>%(key)s)::float,
+                          (purchase_count->>%(key)s)::int,
+                          (first_purchase_date->>%(key)s)::date,
+                          (lifetime_value->>%(key)s)::float
+                     FROM res_partner
+                    WHERE id = commercial_partner_id
+                      AND (first_purchase_date ? %(key)s OR period_revenue ? %(key)s
+                           OR previous_period_revenue ? %(key)s)""",
+                key=str(company.id),
+            )
+        )
 
     @api.model
     def _kpi_partner_teams(self, partner_ids):

@@ -6,7 +6,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime, safe_eval, time
 
-from .account_move import REVENUE_FIELDS
+from .crm_relationship_facts import REVENUE_FIELDS
 
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 TARGET_FIELDS = ("target_tier_ids", "target_domain")

@@ -14,19 +14,6 @@ RELATIONSHIP_LEVELS = [
     ("partnership", "Partnership"),
 ]
 
-# what the classification reads of a tier (see res.partner._relationship_fingerprint)
-TIER_RULE_FIELDS = (
-    "id",
-    "active",
-    "sequence",
-    "tier_type",
-    "threshold_type",
-    "min_amount",
-    "top_percent",
-    "relationship_level",
-    "contact_interval_days",
-)
-
 # code: (name, vals); names are lazy terms so that every installed language
 # gets its own on creation (the tiers are per company, not XML data).
 DEFAULT_TIERS = {

@@ -52,19 +52,20 @@ class ResCompany(models.Model):
         "can be measured.",
     )
 
-    relationship_fingerprint = fields.Char(
-        copy=False,
-        groups="base.group_system",
-        help="Technical: fingerprint of everything the last full classification "
-        "read; a run that finds it unchanged has nothing to do.",
-    )
-
     relationship_care_user_id = fields.Many2one(
         "res.users",
-        "Fallback care user",
-        domain=[("share", "=", False)],
-        help="Receives the customer care activities of customers without a "
-        "salesperson.",
+        "Default care user",
+        domain="[('share', '=', False), ('company_ids', 'in', id)]",
+        help="Receives the customer care activities of customers with neither a "
+        "salesperson nor a sales team leader. Empty: a Relationship Manager of "
+        "the company.",
+    )
+    relationship_care_capacity = fields.Integer(
+        "Daily care capacity",
+        default=20,
+        help="Open customer care activities a person is given at most; the most "
+        "valuable overdue customers come first, the others wait for the next "
+        "days. Each user may have their own.",
     )
 
     @api.constrains(
@@ -115,6 +116,27 @@ class ResCompany(models.Model):
                     self.env._("The discount rate must be between 0 % and 100 %.")
                 )
 
+    @api.constrains("relationship_care_capacity")
+    def _check_relationship_care_capacity(self):
+        if any(company.relationship_care_capacity <= 0 for company in self):
+            raise ValidationError(
+                self.env._("The daily care capacity must be at least 1 activity.")
+            )
+
+    @api.constrains("relationship_care_user_id")
+    def _check_relationship_care_user(self):
+        for company in self:
+            user = company.relationship_care_user_id
+            if user and (user.share or company not in user.company_ids):
+                raise ValidationError(
+                    self.env._(
+                        "The default care user %(user)s must be an internal user "
+                        "allowed in %(company)s.",
+                        user=user.name,
+                        company=company.name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
@@ -123,6 +145,32 @@ class ResCompany(models.Model):
             companies
         )
         return companies
+
+    def _relationship_default_care_user(self):
+        """Who plans care for customers nobody follows: the company's default
+        care user, else its first Relationship Manager."""
+        self.ensure_one()
+        if self.relationship_care_user_id.active:
+            return self.relationship_care_user_id
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("share", "=", False),
+                    ("company_ids", "in", self.id),
+                    (
+                        "groups_id",
+                        "in",
+                        self.env.ref(
+                            "crm_relationship.crm_relationship_group_manager"
+                        ).id,
+                    ),
+                ],
+                order="id",
+                limit=1,
+            )
+        )
 
     def _relationship_status_params(self):
         self.ensure_one()

@@ -36,6 +36,9 @@ class ResConfigSettings(models.TransientModel):
     relationship_care_user_id = fields.Many2one(
         related="company_id.relationship_care_user_id", readonly=False
     )
+    relationship_care_capacity = fields.Integer(
+        related="company_id.relationship_care_capacity", readonly=False
+    )
 
     # --- feedback: the alias whose emails create feedback ---
     relationship_feedback_alias_prefix = fields.Char(

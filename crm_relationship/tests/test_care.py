@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import odoo
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -258,7 +258,13 @@ class TestCare(CrmRelationshipCommon):
         self._invoice(partner, "2026-03-01", 1000.0)
         self._recompute(partner)
         # the stored status ages with the scheduler, whatever the recompute date
-        partner.care_status = "on_time"
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET care_status = jsonb_build_object(%s, 'on_time') "
+            "WHERE commercial_partner_id = %s",
+            [str(self.company.id), partner.id],
+        )
+        self.env.invalidate_all()
         self.env["res.partner"]._schedule_care_activities()
         self.assertEqual(
             self._care_activities(partner).user_id, self.relationship_manager
@@ -268,6 +274,7 @@ class TestCare(CrmRelationshipCommon):
     def test_scheduler_is_set_based(self):
         """The query count does not grow with the number of overdue partners."""
         Partner = self.env["res.partner"]
+        self.relationship_user.relationship_care_capacity = 100
 
         def overdue_partners(count, prefix):
             partners = Partner.create(
@@ -306,7 +313,120 @@ class TestCare(CrmRelationshipCommon):
         )
         self.assertLessEqual(large, small + 5, f"{small} queries for 3, {large} for 30")
 
+    def _overdue_customers(self, amounts, **vals):
+        """Customers who bought ``amounts`` on 2026-03-01: overdue on the as-of
+        date, whatever their tier's contact interval."""
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Khách {amount}", "is_company": True, **vals}
+                for amount in amounts
+            ]
+        )
+        for partner, amount in zip(partners, amounts, strict=True):
+            self._invoice(partner, "2026-03-01", amount)
+        self._recompute(partners)
+        self.assertEqual(set(partners.mapped("care_status")), {"overdue"})
+        return partners
+
+    def test_scheduler_plans_the_most_valuable_within_capacity(self):
+        self.company.relationship_care_capacity = 2
+        self.relationship_user.relationship_care_capacity = 3
+        customers = self._overdue_customers(
+            [100, 5000, 300, 2000, 200], user_id=self.relationship_user.id
+        )
+        planned = self.env["res.partner"]._schedule_care_activities(as_of=self.as_of)
+        by_value = customers.sorted(lambda p: -p.lifetime_value)
+        self.assertEqual(
+            [customers.browse(a.res_id).name for a in planned],
+            ["Khách 5000", "Khách 2000", "Khách 300"],
+            "the user's own capacity (3), most valuable first",
+        )
+        self.assertEqual(by_value[:3].ids, planned.mapped("res_id"))
+        self.assertFalse(
+            self.env["res.partner"]._schedule_care_activities(as_of=self.as_of),
+            "no room left until the user completes a care activity",
+        )
+        planned[0].action_feedback(feedback="Đã gọi")
+        self.assertEqual(
+            self.env["res.partner"]._schedule_care_activities(as_of=self.as_of).res_id,
+            by_value[3].id,
+            "one activity done, one more customer: the next most valuable",
+        )
+
+    def test_scheduler_prefers_higher_tiers(self):
+        self.relationship_user.relationship_care_capacity = 1
+        small, vip = self._overdue_customers(
+            [200, 100], user_id=self.relationship_user.id
+        )
+        # tiers set by the manager: the smaller buyer is the VIP
+        small.relationship_tier_id = self.tiers["small"]
+        vip.relationship_tier_id = self.tiers["vip"]
+        self._recompute(small | vip)
+        self.assertEqual(
+            self.env["res.partner"]._schedule_care_activities(as_of=self.as_of).res_id,
+            vip.id,
+        )
+
+    def test_scheduler_assigns_customers_nobody_follows(self):
+        leader = self.relationship_manager
+        team = self.env["crm.team"].create(
+            {"name": "Miền Bắc", "user_id": leader.id, "company_id": self.company.id}
+        )
+        seller = self.env["res.users"].create(
+            {
+                "name": "Người Đã Nghỉ",
+                "login": "left_seller",
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+            }
+        )
+        self.env["crm.team.member"].create(
+            {"crm_team_id": team.id, "user_id": seller.id}
+        )
+        left, nobody = self._overdue_customers([100, 200])
+        left.user_id = seller
+        seller.action_archive()
+        default = self.relationship_user
+        self.company.relationship_care_user_id = default
+        planned = self.env["res.partner"]._schedule_care_activities(as_of=self.as_of)
+        users = {a.res_id: a.user_id for a in planned}
+        self.assertEqual(users[left.id], leader, "the salesperson left: team leader")
+        self.assertEqual(users[nobody.id], default, "no salesperson: default user")
+
+    def test_default_care_user_is_a_relationship_manager(self):
+        self.company.relationship_care_user_id = False
+        user = self.company._relationship_default_care_user()
+        self.assertTrue(
+            user.has_group("crm_relationship.crm_relationship_group_manager")
+        )
+        self.assertIn(self.company, user.company_ids)
+        (nobody,) = self._overdue_customers([100])
+        planned = self.env["res.partner"]._schedule_care_activities(as_of=self.as_of)
+        self.assertEqual(
+            planned.filtered(lambda a: a.res_id == nobody.id).user_id, user
+        )
+
     # --- bad input ---
+
+    def test_capacity_and_default_user_are_checked(self):
+        with self.assertRaises(ValidationError):
+            self.company.relationship_care_capacity = 0
+        with self.assertRaises(ValidationError):
+            self.company.relationship_care_capacity = -3
+        with self.assertRaises(ValidationError):
+            self.relationship_user.relationship_care_capacity = -1
+        other = self.setup_other_company()["company"]
+        stranger = self.env["res.users"].create(
+            {
+                "name": "Nhân Viên Công Ty Khác",
+                "login": "stranger",
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+            }
+        )
+        with self.assertRaises(ValidationError):
+            self.company.relationship_care_user_id = stranger
+        self.assertEqual(self.company.relationship_care_capacity, 20)
 
     def test_satisfaction_out_of_range(self):
         partner = self._customer("Công ty Khó Tính")

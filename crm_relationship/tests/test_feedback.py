@@ -353,7 +353,7 @@ class TestFeedback(FeedbackCommon):
         # open complaint past its deadline on the as-of date (here, of a contact)
         complaint = self._feedback(self.vip_contact, received="2026-06-28 08:00:00")
         self.assertEqual(
-            self.env["res.partner"]._get_relationship_overdue_complaint_ids(
+            self.env["crm.relationship.facts"]._overdue_complaint_partner_ids(
                 self.company, self.as_of
             ),
             {self.vip.id},

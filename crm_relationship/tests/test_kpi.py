@@ -321,6 +321,8 @@ class TestKpiBackfill(CrmRelationshipCommon, CronMixinCase):
         # queuing the same dates again adds nothing
         self._wizard(date_from="2026-05-01").action_backfill_background()
         self.assertEqual(len(Kpi._kpi_backfill_queue()), 3)
+        # today's snapshot reads what the nightly classification stored
+        self.env["res.partner"]._cron_recompute_relationship()
         Kpi._cron_recompute_kpis()
         self.assertFalse(Kpi._kpi_backfill_queue())
         dates = Value.search([("company_id", "=", self.company.id)]).mapped("date")
@@ -518,18 +520,27 @@ class TestKpiOtherSources(CrmRelationshipCommon):
         )
 
     def test_care_compliance(self):
-        late, on_time, never = (self._customer(name) for name in ("X", "Y", "Z"))
-        for partner in (late, on_time, never):
+        late, on_time, recent = (self._customer(name) for name in ("X", "Y", "Z"))
+        for partner in (late, on_time, recent):
             self._invoice(partner, "2026-03-01", 100)
         lost = self._customer("Lost")  # not active: outside the measure
         self._invoice(lost, "2024-03-01", 100)
-        for partner, day in [
-            (late, "2026-06-01"),
-            (on_time, "2026-07-15"),
-            (lost, "2024-06-01"),
-        ]:
-            partner.with_company(self.company).next_care_date = day
         with freeze_time("2026-06-30 12:00:00"):
+            # bought on 2026-03-01: the care of every customer is due since
+            # then plus its tier's contact interval; Y and Z were contacted since
+            for partner, day in [(on_time, "2026-06-20"), (recent, "2026-06-29")]:
+                self.env["crm.relationship.interaction"].create(
+                    {
+                        "partner_id": partner.id,
+                        "date": day,
+                        "summary": "Gọi điện",
+                        "channel_id": self.env.ref(
+                            "crm_relationship.crm_relationship_channel_phone"
+                        ).id,
+                    }
+                )
+            self._recompute()
+            self.assertEqual(late.care_status, "overdue")
             values = self._kpi_values(self.as_of)
         self.assertAlmostEqual(values["care_compliance_rate"], 200 / 3)
         self.assertNotIn(

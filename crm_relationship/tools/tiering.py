@@ -35,6 +35,32 @@ def top_rank_limit(population, top_percent):
     return math.ceil(round(population * top_percent / 100.0, 9))
 
 
+def tier_rules(tiers, population):
+    """``[(tier, rank limit or None)]``: the rank limits of the top-percent tiers
+    among ``population`` partners with revenue > 0, in sequence order."""
+    return [
+        (
+            tier,
+            top_rank_limit(population, tier.top_percent)
+            if tier.threshold_type == TOP_PERCENT
+            else None,
+        )
+        for tier in tiers
+    ]
+
+
+def revenue_tier(rules, revenue, rank):
+    """Key of the first tier of ``rules`` (``tier_rules``) that a partner with
+    ``revenue`` > 0 at ``rank`` reaches, or None."""
+    for tier, rank_limit in rules:
+        if rank_limit is None:
+            if revenue >= tier.min_amount:
+                return tier.key
+        elif rank <= rank_limit:
+            return tier.key
+    return None
+
+
 def assign_revenue_tiers(revenues, tiers, ranks=None):
     """Map every partner with revenue > 0 to the key of its revenue tier: the
     first of ``tiers`` (in sequence order) that the partner reaches.
@@ -45,26 +71,10 @@ def assign_revenue_tiers(revenues, tiers, ranks=None):
     :param ranks: ``rank_by_revenue(revenues)`` when the caller has it already.
     """
     ranks = rank_by_revenue(revenues) if ranks is None else ranks
-    rules = [
-        (
-            tier,
-            top_rank_limit(len(ranks), tier.top_percent)
-            if tier.threshold_type == TOP_PERCENT
-            else None,
-        )
-        for tier in tiers
-    ]
-
-    def tier_of(pid, rank):
-        for tier, rank_limit in rules:
-            if rank_limit is None:
-                if revenues[pid] >= tier.min_amount:
-                    return tier.key
-            elif rank <= rank_limit:
-                return tier.key
-        return None
-
-    return {pid: tier_of(pid, rank) for pid, rank in ranks.items()}
+    rules = tier_rules(tiers, len(ranks))
+    return {
+        pid: revenue_tier(rules, revenues[pid], rank) for pid, rank in ranks.items()
+    }
 
 
 def unreachable_tier(tiers):

@@ -1,0 +1,144 @@
+from odoo import api, fields, models
+from odoo.tools import SQL, split_every
+
+ACTIVITY_BATCH_SIZE = 1000
+
+
+class CrmRelationshipCareScheduler(models.AbstractModel):
+    """The care cron: plans "Customer care" activities for overdue customers
+    within what each person can do in a day.
+
+    Each person gets at most their daily care capacity (``res.users``
+    override, else the company's) of open care activities. The most valuable
+    overdue customers come first: tier in sequence order, then lifetime value,
+    then the longest overdue; the rest waits for the next days, so a first run
+    on a large book floods nobody. A customer goes to its salesperson, else to
+    its sales team's leader, else to the company's default care user.
+    """
+
+    _name = "crm.relationship.care.scheduler"
+    _description = "Customer care scheduler"
+
+    @api.model
+    def _schedule(self, as_of=None):
+        """Age the care statuses to ``as_of`` (default today) and plan the
+        activities; one query per company picks the customers. Returns the
+        activities created."""
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        activity_type = self.env.ref(
+            "crm_relationship.mail_activity_type_customer_care",
+            raise_if_not_found=False,
+        )
+        Activity = self.env["mail.activity"].sudo()
+        if not activity_type:
+            return Activity
+        engine = self.env["crm.relationship.classification"]
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        summary = self.env._("Customer care: contact is due")
+        vals_list = []
+        for company in self.env["res.company"].sudo().search([]):
+            engine._refresh_care_status(company, as_of)
+            vals_list += [
+                {
+                    "res_model_id": model_id,
+                    "res_id": pid,
+                    "activity_type_id": activity_type.id,
+                    "user_id": user_id,
+                    "summary": summary,
+                    "date_deadline": as_of,
+                }
+                for pid, user_id in self._pick_customers(company, activity_type)
+            ]
+        commit = engine._auto_commit()
+        activities = Activity
+        Activity = Activity.with_context(mail_activity_quick_update=True)
+        done = 0
+        for batch in split_every(ACTIVITY_BATCH_SIZE, vals_list):
+            # mail.activity reads each record's display_name one by one: load
+            # them in one query first
+            self.env["res.partner"].browse([v["res_id"] for v in batch]).mapped(
+                "display_name"
+            )
+            activities |= Activity.create(list(batch))
+            done += len(batch)
+            if commit:
+                self.env["ir.cron"]._notify_progress(
+                    done=done, remaining=len(vals_list) - done
+                )
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return activities
+
+    @api.model
+    def _pick_customers(self, company, activity_type):
+        """``[(partner id, user id)]``: the overdue customers of ``company``
+        without an open care activity, for whom their assignee has room today,
+        most valuable first."""
+        key = str(company.id)
+        self.env["mail.activity"].flush_model(
+            ["active", "activity_type_id", "res_id", "res_model", "user_id"]
+        )
+        self.env["res.users"].flush_model(["active", "share"])
+        self.env["crm.team.member"].flush_model(["active", "crm_team_id", "user_id"])
+        self.env["res.partner"].flush_model()
+        # the customer's sales team when the partner has one (module sale),
+        # else the last team of its salesperson (who may have left)
+        team = SQL(
+            """(SELECT m.crm_team_id FROM crm_team_member m
+                 WHERE m.user_id = p.user_id ORDER BY m.active DESC, m.id DESC
+                 LIMIT 1)"""
+        )
+        if "team_id" in self.env["res.partner"]._fields:
+            team = SQL("COALESCE(p.team_id, %s)", team)
+        team_leader = SQL(
+            "(SELECT t.user_id FROM crm_team t WHERE t.id = %s AND t.active)", team
+        )
+        return self.env.execute_query(
+            SQL(
+                """
+            WITH open_care AS (
+                SELECT res_id, user_id FROM mail_activity
+                 WHERE res_model = 'res.partner' AND active
+                   AND activity_type_id = %(type)s
+            ), users AS (
+                SELECT u.id,
+                       COALESCE(NULLIF(u.relationship_care_capacity, 0),
+                                %(capacity)s)
+                       - (SELECT COUNT(*) FROM open_care o WHERE o.user_id = u.id)
+                           AS room
+                  FROM res_users u
+                 WHERE u.active AND NOT u.share
+            ), candidates AS (
+                SELECT p.id,
+                       COALESCE(
+                           (SELECT id FROM users WHERE id = p.user_id),
+                           (SELECT id FROM users WHERE id = %(team_leader)s),
+                           %(default_user)s) AS user_id,
+                       t.sequence AS tier_sequence,
+                       (p.lifetime_value->>%(key)s)::float AS lifetime_value,
+                       (p.next_care_date->>%(key)s)::date AS next_care_date
+                  FROM res_partner p
+             LEFT JOIN crm_relationship_tier t
+                    ON t.id = (p.relationship_tier_id->>%(key)s)::int
+                 WHERE p.active AND p.id = p.commercial_partner_id
+                   AND p.care_status->>%(key)s = 'overdue'
+                   AND p.id NOT IN (SELECT res_id FROM open_care)
+            ), ranked AS (
+                SELECT c.id, c.user_id, ROW_NUMBER() OVER (
+                           PARTITION BY c.user_id
+                           ORDER BY c.tier_sequence NULLS LAST,
+                                    c.lifetime_value DESC NULLS LAST,
+                                    c.next_care_date, c.id) AS position
+                  FROM candidates c
+            )
+            SELECT r.id, r.user_id FROM ranked r
+              JOIN users u ON u.id = r.user_id
+             WHERE r.position <= u.room
+          ORDER BY r.user_id, r.position
+                """,
+                type=activity_type.id,
+                capacity=company.relationship_care_capacity,
+                team_leader=team_leader,
+                default_user=company._relationship_default_care_user().id or None,
+                key=key,
+            )
+        )

@@ -1,0 +1,560 @@
+import json
+import threading
+from contextlib import contextmanager
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import care, lifetime_value, rfm, tiering
+from ..tools.status import CustomerFacts, relationship_status
+
+# Written by the classification, per company: {field: kind}; the kind drives
+# the conversion to the company-dependent jsonb value.
+CLASSIFICATION_FIELDS = {
+    "relationship_tier_id": "id",
+    "relationship_status": "str",
+    "relationship_level": "str",
+    "lifetime_value": "amount",
+    "historical_revenue": "amount",
+    "period_revenue": "amount",
+    "previous_period_revenue": "amount",
+    "purchase_count": "int",
+    "first_purchase_date": "date",
+    "last_purchase_date": "date",
+    "rfm_recency_score": "int",
+    "rfm_frequency_score": "int",
+    "rfm_monetary_score": "int",
+    "rfm_segment": "str",
+    "relationship_revenue_rank": "int",
+    "region_scope": "str",
+    "care_stage_id": "id",
+    "care_phase": "str",
+    "care_phase_auto": "str",
+    "last_interaction_date": "date",
+    "next_care_date": "date",
+    "care_status": "str",
+}
+# care fields that interactions refresh between two classifications
+CARE_DATE_FIELDS = {
+    "last_interaction_date": "date",
+    "next_care_date": "date",
+    "care_status": "str",
+}
+RUN_TABLE = "crm_relationship_run"
+READ_BATCH_SIZE = 50000
+ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
+
+
+class CrmRelationshipClassification(models.AbstractModel):
+    """The classification engine: revenue, tier, RFM, status, level, lifetime
+    value and care fields of every customer, per company.
+
+    One pass per company: the facts of ``crm.relationship.facts`` are gathered
+    into a temporary table with set-based queries (company-wide ranks and
+    quintiles by SQL window functions), read back in batches, run through the
+    pure rules of ``tools/``, and compared with what is stored: only the rows
+    that differ are written. Nothing is cached, so a value changed by any
+    means is repaired by the next run, and memory depends on the batch size,
+    not on the number of customers.
+    """
+
+    _name = "crm.relationship.classification"
+    _description = "Customer classification engine"
+
+    # ------------------------------------------------------------------
+    # ENTRY POINTS
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _run(self, companies, as_of, partner_ids=None, commit=False):
+        """Classify the commercial partners ``partner_ids`` (every customer when
+        None) of ``companies`` as of ``as_of``; yield the number of partners
+        written by each batch. With ``commit``, each batch is committed (cron)."""
+        for company in companies:
+            with self._company_lock(company, full=partner_ids is None):
+                for batch in self._iter_figures(company, as_of, partner_ids, True):
+                    changed = self._changed_rows(company, batch)
+                    if changed:
+                        self._write_rows(company, changed)
+                    yield len(changed)
+                    if commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @contextmanager
+    def _company_lock(self, company, full):
+        """One classification of a company at a time, on any worker.
+
+        A full run holds a session lock, which survives the commits of its
+        batches; a partial run (a button) takes the same lock for its
+        transaction only, so it waits for a full run rather than interleave.
+        """
+        if not full:
+            self.env.cr.execute(
+                SQL("SELECT pg_advisory_xact_lock(%s, %s)", ADVISORY_LOCK, company.id)
+            )
+            yield
+            return
+        self.env.cr.execute(
+            SQL("SELECT pg_advisory_lock(%s, %s)", ADVISORY_LOCK, company.id)
+        )
+        try:
+            yield
+        finally:
+            self.env.cr.execute(
+                SQL("SELECT pg_advisory_unlock(%s, %s)", ADVISORY_LOCK, company.id)
+            )
+
+    @api.model
+    def _iter_figures(self, company, as_of, partner_ids=None, with_stored=False):
+        """Yield batches ``{pid: {field: value}}`` of the classification of
+        ``company`` as of ``as_of`` (of ``partner_ids`` only when given), without
+        writing anything: the KPIs of a past date read them too. With
+        ``with_stored`` each row also carries ``"_stored"``, the values held
+        now, in their jsonb form.
+        """
+        self.env.flush_all()  # the facts are read with SQL
+        self._build_run_table(company, as_of, partner_ids)
+        context = self._rules_context(company, as_of)
+        after = 0
+        while True:
+            rows = self._read_run_batch(company, after, with_stored)
+            if not rows:
+                break
+            after = rows[-1]["pid"]
+            yield {row["pid"]: self._classify(row, context) for row in rows}
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
+
+    # ------------------------------------------------------------------
+    # GATHER
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _build_run_table(self, company, as_of, partner_ids=None):
+        """One row per customer in scope with every fact the rules read.
+
+        The scope of a full run: partners with revenue moves, prospects, and
+        partners holding any classified value in the company (so that values
+        that no longer apply are cleared).
+        """
+        Facts = self.env["crm.relationship.facts"]
+        key = str(company.id)
+        if partner_ids is None:
+            held = SQL(" OR ").join(
+                SQL("%s ? %s", SQL.identifier(fname), key)
+                for fname in CLASSIFICATION_FIELDS
+            )
+            scope = SQL(
+                """SELECT pid FROM ranked UNION SELECT * FROM prospects
+                    UNION SELECT id FROM res_partner
+                           WHERE id = commercial_partner_id AND (%s)""",
+                held,
+            )
+        else:
+            scope = SQL("SELECT unnest(%s::int[])", list(partner_ids))
+        company_partner = company.partner_id
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE TEMP TABLE %(table)s AS
+            WITH ranked AS (%(ranked)s),
+                 prospects AS (%(prospects)s),
+                 scope(pid) AS (%(scope)s)
+            SELECT p.id AS pid, r.revenue, r.previous_revenue,
+                   r.historical_revenue, r.purchases, r.previous_purchases,
+                   r.first_purchase, r.last_purchase, r.quarters, r.unpaid,
+                   r.revenue_rank, r.recency_score, r.frequency_score,
+                   r.monetary_score, totals.buyers, totals.previous_buyers,
+                   totals.returning_buyers,
+                   r.pid IS NOT NULL AS has_sales,
+                   p.id IN (SELECT * FROM prospects) AS prospect,
+                   oc.pid IS NOT NULL AS overdue_complaint,
+                   w.won_date,
+                   oo.pid IS NOT NULL AS open_opportunity,
+                   li.last_interaction,
+                   CASE WHEN (p.relationship_tier_locked->>%(key)s)::boolean
+                        THEN (p.relationship_tier_id->>%(key)s)::int END
+                       AS locked_tier_id,
+                   CASE WHEN (p.relationship_level_locked->>%(key)s)::boolean
+                        THEN p.relationship_level->>%(key)s END AS locked_level,
+                   (p.relationship_end_date->>%(key)s)::date AS end_date,
+                   CASE WHEN p.country_id IS NULL THEN NULL
+                        WHEN p.country_id != %(country)s THEN 'international'
+                        WHEN p.state_id = %(state)s THEN 'local'
+                        ELSE 'domestic' END AS region_scope,
+                   (p.care_stage_id->>%(key)s)::int AS stage_id,
+                   p.care_phase_auto->>%(key)s AS phase_auto,
+                   p.create_date::date AS created
+              FROM scope
+              JOIN res_partner p ON p.id = scope.pid
+        CROSS JOIN (
+                SELECT COUNT(*) FILTER (WHERE revenue > 0) AS buyers,
+                       COUNT(*) FILTER (WHERE previous_purchases > 0)
+                           AS previous_buyers,
+                       COUNT(*) FILTER (WHERE previous_purchases > 0
+                                          AND purchases > 0) AS returning_buyers
+                  FROM ranked) totals
+         LEFT JOIN ranked r ON r.pid = p.id
+         LEFT JOIN (%(overdue)s) oc ON oc.pid = p.id
+         LEFT JOIN (%(won)s) w ON w.pid = p.id
+         LEFT JOIN (%(open)s) oo ON oo.pid = p.id
+         LEFT JOIN (%(interactions)s) li ON li.pid = p.id
+                """,
+                table=SQL.identifier(RUN_TABLE),
+                ranked=Facts._ranked_sales_sql(company, as_of),
+                prospects=Facts._prospects_sql(company, as_of),
+                scope=scope,
+                key=key,
+                country=company_partner.country_id.id or 0,
+                state=company_partner.state_id.id or 0,
+                overdue=Facts._overdue_complaints_sql(company, as_of),
+                won=Facts._won_opportunities_sql(company, as_of),
+                open=Facts._open_opportunities_sql(company),
+                interactions=Facts._last_interactions_sql(company, as_of),
+            )
+        )
+        self.env.cr.execute(SQL("CREATE INDEX ON %s (pid)", SQL.identifier(RUN_TABLE)))
+
+    @api.model
+    def _read_run_batch(self, company, after, with_stored):
+        """The next rows of the run table after partner ``after``, with the
+        values stored now when ``with_stored`` (the partner's own, or None when a
+        contact holds other values than its commercial partner)."""
+        stored = SQL("NULL")
+        if with_stored:
+            key = str(company.id)
+            columns = [
+                SQL("%s->%s", SQL.identifier(f), key) for f in CLASSIFICATION_FIELDS
+            ]
+            child_columns = [
+                SQL("%s->%s", SQL.identifier("c", f), key)
+                for f in CLASSIFICATION_FIELDS
+            ]
+            stored = SQL(
+                """CASE WHEN EXISTS (
+                        SELECT 1 FROM res_partner c
+                         WHERE c.commercial_partner_id = p.id AND c.id != p.id
+                           AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s))
+                        THEN NULL ELSE jsonb_build_array(%(own)s) END""",
+                child=SQL(", ").join(child_columns),
+                own=SQL(", ").join(SQL("p.%s", column) for column in columns),
+            )
+        return self.env.execute_query_dict(
+            SQL(
+                """SELECT r.*, %(stored)s AS _stored
+                     FROM %(table)s r JOIN res_partner p ON p.id = r.pid
+                    WHERE r.pid > %(after)s
+                 ORDER BY r.pid LIMIT %(limit)s""",
+                stored=stored,
+                table=SQL.identifier(RUN_TABLE),
+                after=after,
+                limit=READ_BATCH_SIZE,
+            )
+        )
+
+    @api.model
+    def _rules_context(self, company, as_of):
+        """What the rules need besides a customer's own facts, read once."""
+        company = company.sudo()
+        tiers = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)])
+        )
+        active_tiers = tiers.filtered("active")
+        special = {t.tier_type: t for t in active_tiers if t.tier_type != "revenue"}
+        stages = self.env["crm.relationship.care.stage"].sudo().search([])
+        first_stage = {}
+        for stage in stages:
+            first_stage.setdefault(stage.phase, stage.id)
+        return {
+            "company": company,
+            "as_of": as_of,
+            "tiers": {tier.id: tier for tier in tiers},
+            "revenue_rules": active_tiers._to_revenue_rules(),
+            "rules_by_population": {},
+            "inactive": special.get("inactive"),
+            "potential": special.get("potential"),
+            "status_params": company._relationship_status_params(),
+            "margin_rate": company.relationship_margin_rate / 100,
+            "window_months": company.relationship_window_months,
+            "stage_phases": {stage.id: stage.phase for stage in stages},
+            "first_stage": first_stage,
+            "currency": company.currency_id,
+        }
+
+    # ------------------------------------------------------------------
+    # RULES
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _classify(self, row, ctx):
+        """The classified values of one customer from its run-table ``row``."""
+        as_of = ctx["as_of"]
+        revenue = row["revenue"] or 0.0
+        tiers = ctx["tiers"]
+        if row["locked_tier_id"] and row["locked_tier_id"] in tiers:
+            tier = tiers[row["locked_tier_id"]]
+        elif row["has_sales"]:
+            tier = ctx["inactive"]
+            if revenue > 0:
+                tier = tiers.get(self._revenue_tier_key(row, ctx))
+        else:
+            tier = ctx["potential"] if row["prospect"] else None
+        facts = CustomerFacts(
+            revenue=revenue,
+            previous_revenue=row["previous_revenue"] or 0.0,
+            purchases=row["purchases"] or 0,
+            previous_purchases=row["previous_purchases"] or 0,
+            first_purchase=row["first_purchase"],
+            last_purchase=row["last_purchase"],
+            quarters_with_purchase=(row["quarters"] or 0).bit_count(),
+            ended=bool(row["end_date"]),
+            overdue_complaint=row["overdue_complaint"],
+        )
+        recency = row["recency_score"]
+        values = {
+            "relationship_tier_id": tier.id if tier else None,
+            "relationship_status": relationship_status(
+                facts, as_of, ctx["status_params"]
+            ),
+            "relationship_level": row["locked_level"]
+            or (tier.relationship_level if tier else None),
+            "lifetime_value": self._lifetime_value(row, ctx),
+            "historical_revenue": row["historical_revenue"] or 0.0,
+            "period_revenue": revenue,
+            "previous_period_revenue": facts.previous_revenue,
+            "purchase_count": facts.purchases,
+            "first_purchase_date": facts.first_purchase,
+            "last_purchase_date": facts.last_purchase,
+            "rfm_recency_score": recency,
+            "rfm_frequency_score": row["frequency_score"],
+            "rfm_monetary_score": row["monetary_score"],
+            "rfm_segment": recency and rfm.rfm_segment(recency, row["frequency_score"]),
+            "relationship_revenue_rank": row["revenue_rank"],
+            "region_scope": row["region_scope"],
+        }
+        values.update(self._care_values(row, values, tier, ctx))
+        if "_stored" in row:
+            values["_stored"] = row["_stored"]
+        return values
+
+    @api.model
+    def _revenue_tier_key(self, row, ctx):
+        rules = ctx["rules_by_population"].get(row["buyers"])
+        if rules is None:
+            rules = tiering.tier_rules(ctx["revenue_rules"], row["buyers"])
+            ctx["rules_by_population"][row["buyers"]] = rules
+        tier = tiering.revenue_tier(rules, row["revenue"], row["revenue_rank"])
+        return tier and tier.id
+
+    @api.model
+    def _lifetime_value(self, row, ctx):
+        """Lifetime value by the company's method (``retention``: DESIGN)."""
+        factor = ctx.get("ltv_factor")
+        if factor is None:
+            company = ctx["company"]
+            retention = lifetime_value.measured_retention(
+                row["previous_buyers"],
+                row["returning_buyers"],
+                company.relationship_retention_fallback / 100,
+            )
+            factor = ctx["ltv_factor"] = lifetime_value.retention_factor(
+                retention,
+                company.relationship_discount_rate / 100,
+                company.relationship_horizon_years,
+            )
+        margin = lifetime_value.annual_margin(
+            row["revenue"] or 0.0, ctx["window_months"], ctx["margin_rate"]
+        )
+        return max(margin, 0.0) * factor
+
+    @api.model
+    def _care_values(self, row, values, tier, ctx):
+        """Care phase, stage and dates: the stage moves only when the phase of
+        the facts changes, so a card a person dragged stays until then."""
+        last_purchase = row["last_purchase"]
+        won = row["won_date"]
+        in_sale = row["unpaid"] or bool(
+            won and (not last_purchase or won > last_purchase)
+        )
+        derived = care.fact_phase(
+            in_sale,
+            bool(row["first_purchase"]),
+            row["open_opportunity"] or bool(tier and tier.tier_type == "potential"),
+        )
+        stage_id, phase = care.next_stage(
+            derived,
+            row["phase_auto"],
+            row["stage_id"],
+            ctx["stage_phases"],
+            ctx["first_stage"],
+        )
+        next_date = care.next_care_date(
+            row["last_interaction"] or row["first_purchase"] or row["created"],
+            tier.contact_interval_days if tier else None,
+            bool(row["end_date"]),
+        )
+        return {
+            "care_stage_id": stage_id,
+            "care_phase": phase,
+            "care_phase_auto": derived,
+            "last_interaction_date": row["last_interaction"],
+            "next_care_date": next_date,
+            "care_status": care.care_status(next_date, ctx["as_of"]),
+        }
+
+    # ------------------------------------------------------------------
+    # WRITE
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _to_json(self, kind, value, currency):
+        """Value of a company-dependent jsonb column, None when empty; amounts
+        are rounded with the company currency."""
+        if not value:
+            return None
+        if kind == "amount":
+            return currency.round(value) or None
+        if kind == "date":
+            return fields.Date.to_string(value)
+        return value
+
+    @api.model
+    def _changed_rows(self, company, batch, fnames=None):
+        """``{pid: [jsonb values]}`` of the customers of ``batch`` whose stored
+        values (``"_stored"``) differ from the computed ones."""
+        kinds = [(f, CLASSIFICATION_FIELDS[f]) for f in fnames or CLASSIFICATION_FIELDS]
+        currency = company.currency_id
+        to_json = self._to_json
+        changed = {}
+        for pid, vals in batch.items():
+            row = [to_json(kind, vals[fname], currency) for fname, kind in kinds]
+            if row != vals.get("_stored"):
+                changed[pid] = row
+        return changed
+
+    @api.model
+    def _write_rows(self, company, rows, fnames=None):
+        """Write ``{commercial partner id: jsonb values of fnames}`` (default:
+        every classified field) in ``company``, on the commercial partners and
+        their contacts, in one query. A plain ORM write would cost one UPDATE
+        per partner, each having its own figures. Returns the partners written.
+        """
+        key = str(company.id)
+        fnames = list(fnames or CLASSIFICATION_FIELDS)
+        payload = [
+            {"id": pid}
+            | {fname: value for fname, value in zip(fnames, row, strict=True) if value}
+            for pid, row in rows.items()
+        ]
+        self.env["res.partner"].flush_model(fnames)
+        updated = self.env.execute_query(
+            SQL(
+                """UPDATE res_partner p SET %(assignments)s
+                     FROM jsonb_to_recordset(%(payload)s::jsonb)
+                          AS v(id int, %(columns)s)
+                    WHERE p.commercial_partner_id = v.id
+                RETURNING p.id""",
+                assignments=SQL(", ").join(
+                    SQL(
+                        """%(col)s = NULLIF(
+                            (COALESCE(p.%(col)s, '{}'::jsonb) - %(key)s)
+                            || jsonb_strip_nulls(
+                                jsonb_build_object(%(key)s, v.%(col)s)),
+                            '{}'::jsonb)""",
+                        col=SQL.identifier(fname),
+                        key=key,
+                    )
+                    for fname in fnames
+                ),
+                payload=json.dumps(payload),
+                columns=SQL(", ").join(
+                    SQL("%s jsonb", SQL.identifier(fname)) for fname in fnames
+                ),
+            )
+        )
+        partners = self.env["res.partner"].browse([pid for (pid,) in updated])
+        partners.invalidate_recordset(fnames)
+        partners.modified(fnames)
+        return len(rows)
+
+    # ------------------------------------------------------------------
+    # CARE DATES BETWEEN TWO RUNS
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _refresh_care_dates(self, company, partner_ids, as_of=None):
+        """Refresh the last interaction, next care date and care status of the
+        commercial partners ``partner_ids`` in ``company`` after interactions
+        changed, by the same rules as the classification; two queries."""
+        partner_ids = [pid for pid in partner_ids if pid]
+        if not partner_ids:
+            return
+        as_of = as_of or fields.Date.context_today(self)
+        key = str(company.id)
+        self.env["res.partner"].flush_model()
+        last_dates = self.env["crm.relationship.facts"]._last_interactions_sql(
+            company, partner_ids=partner_ids
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.id, li.last_interaction, t.contact_interval_days,
+                          p.relationship_end_date->>%(key)s IS NOT NULL,
+                          (p.first_purchase_date->>%(key)s)::date,
+                          p.create_date::date
+                     FROM res_partner p
+                LEFT JOIN crm_relationship_tier t
+                       ON t.id = (p.relationship_tier_id->>%(key)s)::int
+                LEFT JOIN (%(last_dates)s) li ON li.pid = p.id
+                    WHERE p.id = ANY(%(ids)s)""",
+                key=key,
+                ids=partner_ids,
+                last_dates=last_dates,
+            )
+        )
+        currency = company.currency_id
+        fnames = list(CARE_DATE_FIELDS)
+        values = {}
+        for pid, last, interval, ended, first_purchase, created in rows:
+            next_date = care.next_care_date(
+                last or first_purchase or created, interval, ended
+            )
+            status = care.care_status(next_date, as_of)
+            values[pid] = [
+                self._to_json(CARE_DATE_FIELDS[fname], value, currency)
+                for fname, value in zip(fnames, (last, next_date, status), strict=True)
+            ]
+        self._write_rows(company, values, fnames)
+
+    @api.model
+    def _refresh_care_status(self, company, as_of):
+        """Age ``care_status`` of the customers of ``company`` to ``as_of`` by the
+        care rule: read the next care dates, write the statuses that change."""
+        key = str(company.id)
+        self.env["res.partner"].flush_model(["next_care_date", "care_status"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, (next_care_date->>%(key)s)::date, care_status->>%(key)s
+                     FROM res_partner
+                    WHERE id = commercial_partner_id
+                      AND (next_care_date ? %(key)s OR care_status ? %(key)s)""",
+                key=key,
+            )
+        )
+        changed = {}
+        for pid, next_date, stored in rows:
+            status = care.care_status(next_date, as_of)
+            if status != stored:
+                changed[pid] = [status]
+        if changed:
+            self._write_rows(company, changed, ["care_status"])
+        return len(changed)
+
+    @api.model
+    def _auto_commit(self):
+        """Whether a cron run may commit its batches (never in tests)."""
+        return bool(self.env.context.get("ir_cron_progress_id")) and not getattr(
+            threading.current_thread(), "testing", False
+        )

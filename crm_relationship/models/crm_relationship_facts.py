@@ -1,0 +1,264 @@
+from datetime import datetime, time, timedelta
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from ..tools.status import quarter_bounds, window_start
+
+# what the revenue queries of the module read of account.move, to flush first
+REVENUE_FIELDS = [
+    "amount_untaxed_signed",
+    "commercial_partner_id",
+    "company_id",
+    "invoice_date",
+    "move_type",
+    "payment_state",
+    "state",
+]
+
+
+class CrmRelationshipFacts(models.AbstractModel):
+    """The facts the relationship rules read, one query each.
+
+    Each method returns an SQL select keyed by commercial partner (``pid``) for
+    one company as of a date; the classification engine joins them into one
+    pass, and the KPIs and tests reuse them, so that every fact (revenue of a
+    window, an overdue complaint, a prospect...) has a single definition.
+    """
+
+    _name = "crm.relationship.facts"
+    _description = "Customer relationship facts"
+
+    @api.model
+    def _revenue_moves_sql(self, company, as_of, alias="m"):
+        """The moves that make revenue: posted customer invoices and credit
+        notes of ``company`` dated up to ``as_of``. Their signed untaxed amount
+        in company currency is the revenue; a purchase is such an invoice."""
+        self.env["account.move"].flush_model(REVENUE_FIELDS)
+        return SQL(
+            """%(m)s.company_id = %(company)s AND %(m)s.state = 'posted'
+               AND %(m)s.move_type IN ('out_invoice', 'out_refund')
+               AND %(m)s.invoice_date <= %(as_of)s
+               AND %(m)s.commercial_partner_id IS NOT NULL""",
+            m=SQL.identifier(alias),
+            company=company.id,
+            as_of=as_of,
+        )
+
+    @api.model
+    def _sales_sql(self, company, as_of):
+        """Per commercial partner who has revenue moves: revenue of the window
+        and of the previous one, revenue to date, purchases in both windows,
+        first and last purchase, a bit per quarter of the window with a purchase,
+        and whether an invoice is still unpaid."""
+        months = company.relationship_window_months
+        start = window_start(as_of, months)
+        q1, q2, q3, _q4 = quarter_bounds(as_of, months)
+        return SQL(
+            """
+            SELECT m.commercial_partner_id AS pid,
+                   COALESCE(SUM(m.amount_untaxed_signed)
+                       FILTER (WHERE m.invoice_date > %(start)s), 0) AS revenue,
+                   COALESCE(SUM(m.amount_untaxed_signed)
+                       FILTER (WHERE m.invoice_date > %(previous_start)s
+                                 AND m.invoice_date <= %(start)s), 0)
+                       AS previous_revenue,
+                   SUM(m.amount_untaxed_signed) AS historical_revenue,
+                   COUNT(*) FILTER (WHERE m.move_type = 'out_invoice'
+                                      AND m.invoice_date > %(start)s) AS purchases,
+                   COUNT(*) FILTER (WHERE m.move_type = 'out_invoice'
+                                      AND m.invoice_date > %(previous_start)s
+                                      AND m.invoice_date <= %(start)s)
+                       AS previous_purchases,
+                   MIN(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice')
+                       AS first_purchase,
+                   MAX(m.invoice_date) FILTER (WHERE m.move_type = 'out_invoice')
+                       AS last_purchase,
+                   COALESCE(BIT_OR(CASE WHEN m.invoice_date > %(q1)s THEN 1
+                                        WHEN m.invoice_date > %(q2)s THEN 2
+                                        WHEN m.invoice_date > %(q3)s THEN 4
+                                        ELSE 8 END)
+                       FILTER (WHERE m.move_type = 'out_invoice'
+                                 AND m.invoice_date > %(start)s), 0) AS quarters,
+                   BOOL_OR(m.move_type = 'out_invoice'
+                           AND m.payment_state IN ('not_paid', 'partial')) AS unpaid
+              FROM account_move m
+             WHERE %(moves)s
+          GROUP BY m.commercial_partner_id
+            """,
+            start=start,
+            previous_start=window_start(as_of, months, 2),
+            q1=q1,
+            q2=q2,
+            q3=q3,
+            moves=self._revenue_moves_sql(company, as_of),
+        )
+
+    @api.model
+    def _ranked_sales_sql(self, company, as_of):
+        """``_sales_sql`` with what compares a customer to the whole company,
+        among the customers with revenue > 0 in the window: the rank by revenue
+        (ties by partner id), the RFM quintile scores (``ceil(5 * cume_dist())``,
+        as ``tools.rfm.quintile_scores``)."""
+        quintile = (
+            "GREATEST(1, CEIL(ROUND((5 * CUME_DIST() OVER (%s))::numeric, 9)))::int"
+        )
+        return SQL(
+            """
+            SELECT s.*,
+                   CASE WHEN s.revenue > 0 THEN (ROW_NUMBER() OVER (
+                       PARTITION BY s.revenue > 0 ORDER BY s.revenue DESC, s.pid))::int
+                   END AS revenue_rank,
+                   CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
+                   CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
+                   CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score
+              FROM (%(sales)s) s
+            """,
+            recency=SQL(
+                quintile % "PARTITION BY s.revenue > 0 ORDER BY s.last_purchase"
+            ),
+            frequency=SQL(quintile % "PARTITION BY s.revenue > 0 ORDER BY s.purchases"),
+            monetary=SQL(quintile % "PARTITION BY s.revenue > 0 ORDER BY s.revenue"),
+            sales=self._sales_sql(company, as_of),
+        )
+
+    @api.model
+    def _get_prospect_queries(self, company, as_of):
+        """Selects of the commercial partners that are prospects of ``company``
+        (DESIGN: an active opportunity of the company or of none, a membership
+        in one of its programs, or a customer role where the partner belongs to
+        the company, or is shared and had bought from no company by ``as_of``).
+        Whether it bought from ``company`` itself is decided by the rules.
+
+        Override hook: a feature adding a prospect signal appends its query.
+        """
+        self.env["res.partner"].flush_model(
+            ["active", "commercial_partner_id", "company_id", "customer_rank"]
+        )
+        self.env["crm.lead"].flush_model(["active", "company_id", "partner_id", "type"])
+        self.env["crm.relationship.program.member"].flush_model(
+            ["company_id", "partner_id"]
+        )
+        return [
+            SQL(
+                """SELECT p.id FROM res_partner p
+                    WHERE p.active AND p.customer_rank > 0
+                      AND p.id = p.commercial_partner_id
+                      AND (p.company_id = %(company)s
+                           OR p.company_id IS NULL AND NOT EXISTS (
+                               SELECT 1 FROM account_move m
+                                WHERE m.commercial_partner_id = p.id
+                                  AND m.state = 'posted'
+                                  AND m.move_type IN ('out_invoice', 'out_refund')
+                                  AND m.invoice_date <= %(as_of)s))""",
+                company=company.id,
+                as_of=as_of,
+            ),
+            SQL(
+                """SELECT p.commercial_partner_id FROM crm_lead l
+                     JOIN res_partner p ON p.id = l.partner_id
+                    WHERE l.active AND l.type = 'opportunity'
+                      AND (l.company_id IS NULL OR l.company_id = %s)""",
+                company.id,
+            ),
+            SQL(
+                "SELECT partner_id FROM crm_relationship_program_member "
+                "WHERE company_id = %s",
+                company.id,
+            ),
+        ]
+
+    @api.model
+    def _prospects_sql(self, company, as_of):
+        return SQL(" UNION ").join(self._get_prospect_queries(company, as_of))
+
+    @api.model
+    def _overdue_complaints_sql(self, company, as_of):
+        """Commercial partners with a complaint in ``company`` open at the end of
+        ``as_of`` (UTC) and past its deadline then. Open at that time: received
+        before and not resolved before (a back-fill still sees a complaint
+        resolved later as open)."""
+        self.env["crm.relationship.feedback"].flush_model(
+            [
+                "partner_id",
+                "company_id",
+                "feedback_type",
+                "is_closed",
+                "date_received",
+                "date_deadline",
+                "date_resolved",
+            ]
+        )
+        end = datetime.combine(as_of + timedelta(days=1), time.min)
+        return SQL(
+            """SELECT DISTINCT p.commercial_partner_id AS pid
+                 FROM crm_relationship_feedback f
+                 JOIN res_partner p ON p.id = f.partner_id
+                WHERE f.company_id = %(company)s
+                  AND f.feedback_type = 'complaint'
+                  AND f.date_received < %(end)s
+                  AND f.date_deadline < %(end)s
+                  AND (f.date_resolved IS NULL OR f.date_resolved >= %(end)s)
+                  AND (f.date_resolved IS NOT NULL OR NOT f.is_closed)""",
+            company=company.id,
+            end=end,
+        )
+
+    @api.model
+    def _overdue_complaint_partner_ids(self, company, as_of):
+        query = self._overdue_complaints_sql(company, as_of)
+        return {pid for (pid,) in self.env.execute_query(query)}
+
+    @api.model
+    def _won_opportunities_sql(self, company, as_of):
+        """Per commercial partner, the last day an opportunity of ``company``
+        (or of none) was won, up to ``as_of``."""
+        self.env["crm.lead"].flush_model(
+            ["active", "company_id", "date_closed", "partner_id", "stage_id", "type"]
+        )
+        return SQL(
+            """SELECT p.commercial_partner_id AS pid,
+                      MAX(l.date_closed::date) AS won_date
+                 FROM crm_lead l
+                 JOIN crm_stage s ON s.id = l.stage_id AND s.is_won
+                 JOIN res_partner p ON p.id = l.partner_id
+                WHERE l.active AND l.type = 'opportunity'
+                  AND (l.company_id IS NULL OR l.company_id = %(company)s)
+                  AND l.date_closed::date <= %(as_of)s
+             GROUP BY p.commercial_partner_id""",
+            company=company.id,
+            as_of=as_of,
+        )
+
+    @api.model
+    def _open_opportunities_sql(self, company):
+        """Commercial partners with an open opportunity of ``company`` or of none."""
+        return SQL(
+            """SELECT DISTINCT p.commercial_partner_id AS pid
+                 FROM crm_lead l
+                 JOIN res_partner p ON p.id = l.partner_id
+            LEFT JOIN crm_stage s ON s.id = l.stage_id
+                WHERE l.active AND l.type = 'opportunity'
+                  AND NOT COALESCE(s.is_won, FALSE)
+                  AND (l.company_id IS NULL OR l.company_id = %s)""",
+            company.id,
+        )
+
+    @api.model
+    def _last_interactions_sql(self, company, as_of=None, partner_ids=None):
+        """Per commercial partner, the date of its last interaction in
+        ``company`` (up to ``as_of`` when given)."""
+        self.env["crm.relationship.interaction"].flush_model(
+            ["company_id", "date", "partner_id"]
+        )
+        conditions = [SQL("company_id = %s", company.id)]
+        if as_of:
+            conditions.append(SQL("date <= %s", as_of))
+        if partner_ids is not None:
+            conditions.append(SQL("partner_id = ANY(%s)", list(partner_ids)))
+        return SQL(
+            """SELECT partner_id AS pid, MAX(date) AS last_interaction
+                 FROM crm_relationship_interaction
+                WHERE %s GROUP BY partner_id""",
+            SQL(" AND ").join(conditions),
+        )
