@@ -2,6 +2,7 @@
 
 from . import care
 from . import clv  # numpy and scipy are imported lazily, inside its functions
+from . import health
 from . import kpi
 from . import lifetime_value
 from . import rfm
