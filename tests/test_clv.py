@@ -4,6 +4,8 @@ import csv
 import math
 import subprocess
 import sys
+from collections import defaultdict
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -337,3 +339,48 @@ def test_importing_the_tools_does_not_import_numpy():
 def test_month_length():
     assert clv.WEEKS_PER_MONTH == pytest.approx(4.348214, abs=1e-6)
     assert math.isclose(12 * clv.WEEKS_PER_MONTH, 365.25 / 7)
+
+
+# ---------------------------------------------------------------------------
+# From transactions, by DESIGN.md's definitions
+# ---------------------------------------------------------------------------
+
+
+def test_cdnow_transactions_give_the_summary_and_the_published_fit(cdnow):
+    """The transaction sample, cut at 1997-09-30 with DESIGN.md's definitions (a
+    purchase is a day with a purchase; x = days - 1; t_x and T in weeks; m = spend
+    after the first day / x), gives the summary files and the published estimates.
+    """
+    as_of = date(1997, 9, 30)
+    spend_by_day = defaultdict(lambda: defaultdict(float))
+    with open(DATA / "CDNOW_sample.txt") as handle:
+        for line in handle:
+            _master_id, customer, day, _cds, amount = line.split()
+            day = datetime.strptime(day, "%Y%m%d").date()
+            if day <= as_of:
+                spend_by_day[int(customer)][day] += float(amount)
+    assert len(spend_by_day) == 2357
+    x, t_x, age, monetary = [], [], [], []
+    for customer in sorted(spend_by_day):
+        days = sorted(spend_by_day[customer])
+        repeat = len(days) - 1
+        x.append(repeat)
+        t_x.append((days[-1] - days[0]).days / 7)
+        age.append((as_of - days[0]).days / 7)
+        later = sum(spend_by_day[customer][day] for day in days[1:])
+        monetary.append(later / repeat if repeat else 0.0)
+    assert x == cdnow["x"]
+    assert t_x == pytest.approx(cdnow["t_x"], abs=0.005)
+    assert age == pytest.approx(cdnow["T"], abs=0.005)
+    assert monetary == pytest.approx(cdnow["zbar"], abs=0.006)
+
+    bgnbd = clv.fit_bgnbd(x, t_x, age)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(bgnbd, name) == pytest.approx(
+            getattr(PUBLISHED_BGNBD, name), rel=0.01
+        ), name
+    gamma_gamma = clv.fit_gamma_gamma(x, monetary)
+    for name in ("p", "q", "v"):
+        assert getattr(gamma_gamma, name) == pytest.approx(
+            getattr(PUBLISHED_GAMMA_GAMMA, name), rel=0.01
+        ), name
