@@ -384,3 +384,47 @@ def test_cdnow_transactions_give_the_summary_and_the_published_fit(cdnow):
         assert getattr(gamma_gamma, name) == pytest.approx(
             getattr(PUBLISHED_GAMMA_GAMMA, name), rel=0.01
         ), name
+
+
+# ---------------------------------------------------------------------------
+# One company
+# ---------------------------------------------------------------------------
+
+
+def test_predict_company_on_cdnow(cdnow, cdnow_bgnbd, cdnow_gamma_gamma):
+    columns_ = (cdnow["x"], cdnow["t_x"], cdnow["T"])
+    result = clv.predict_company(*columns_, cdnow["zbar"], 0.3, 0.1, 5)
+    assert result.verdict.trusted
+    assert result.bgnbd.r == pytest.approx(cdnow_bgnbd.r, rel=1e-9)
+    assert result.gamma_gamma.p == pytest.approx(cdnow_gamma_gamma.p, rel=1e-9)
+    alive = clv.probability_alive(cdnow_bgnbd, *columns_)
+    purchases = clv.predicted_purchases(cdnow_bgnbd, *columns_)
+    spend = clv.expected_average_spend(cdnow_gamma_gamma, cdnow["x"], cdnow["zbar"])
+    value = clv.lifetime_value(cdnow_bgnbd, *columns_, spend, 0.3, 0.1, 5)
+    assert len(result.lifetime_value) == 2357
+    assert result.probability_alive == pytest.approx(alive, rel=1e-6)
+    assert result.predicted_purchases == pytest.approx(purchases, rel=1e-6)
+    assert result.expected_spend == pytest.approx(spend, rel=1e-6)
+    assert result.lifetime_value == pytest.approx(value, rel=1e-6)
+
+
+def test_predict_company_without_enough_buyers_fits_nothing():
+    result = clv.predict_company([1, 0, 2], [3.0, 0.0, 4.0], [10.0] * 3, [5, 0, 7])
+    assert result.verdict == clv.FitVerdict(False, clv.REASON_FEW_BUYERS, 2)
+    assert result.bgnbd is None and result.lifetime_value is None
+
+
+def test_predict_company_does_not_predict_from_an_untrusted_fit():
+    result = clv.predict_company([50] * 200, [50.0] * 200, [50.0] * 200, [9.0] * 200)
+    assert result.verdict.reason == clv.REASON_AT_BOUND
+    assert result.bgnbd.status.at_bound
+    assert result.probability_alive is None and result.lifetime_value is None
+
+
+def test_predict_company_without_scipy(monkeypatch):
+    monkeypatch.setattr(
+        clv, "predictive_dependencies", lambda: (False, "No module named 'scipy'")
+    )
+    result = clv.predict_company([1], [1.0], [2.0], [3.0])
+    assert result.verdict.reason == clv.REASON_DEPENDENCIES
+    assert result.lifetime_value is None

@@ -439,3 +439,71 @@ def lifetime_value(
         previous = current
     alive = expit(-_alive_log_odds(r, alpha, a, b, x, t_x, age))
     return margin_rate * spend * alive * discounted[inverse.reshape(-1)]
+
+
+# ---------------------------------------------------------------------------
+# One company
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class CompanyPrediction:
+    """Fits, verdict and, when trusted, one figure per customer (arrays in the
+    order of the input); the arrays are None when the fit is not trusted.
+    """
+
+    bgnbd: BgNbdFit | None
+    gamma_gamma: GammaGammaFit | None
+    verdict: FitVerdict
+    probability_alive: object = None
+    predicted_purchases: object = None
+    expected_spend: object = None
+    lifetime_value: object = None
+
+
+def predict_company(
+    frequency,
+    recency,
+    T,
+    monetary,
+    margin_rate=0.30,
+    discount_rate=0.10,
+    horizon_years=5,
+    min_repeat_buyers=MIN_REPEAT_BUYERS,
+):
+    """Fit both models on one company's customers and predict for each of them.
+
+    Without numpy and scipy, or with fewer than ``min_repeat_buyers`` repeat
+    buyers, nothing is fitted; an untrusted fit predicts nothing, so that the
+    caller keeps its ``retention`` figures (DESIGN.md: nothing silently mixed).
+    """
+    available, _why = predictive_dependencies()
+    if not available:
+        return CompanyPrediction(None, None, FitVerdict(False, REASON_DEPENDENCIES, 0))
+    import numpy as np
+
+    x, t_x, age = _rfm_columns(frequency, recency, T)
+    (m,) = _columns(monetary)
+    if len(m) != len(x):
+        raise ValueError(f"monetary has {len(m)} values for {len(x)} customers")
+    repeat_buyers = int(np.count_nonzero(x))
+    if repeat_buyers < min_repeat_buyers or not np.any((x > 0) & (m > 0)):
+        verdict = FitVerdict(False, REASON_FEW_BUYERS, repeat_buyers)
+        return CompanyPrediction(None, None, verdict)
+    bgnbd = fit_bgnbd(x, t_x, age)
+    gamma_gamma = fit_gamma_gamma(x, m)
+    verdict = fit_verdict(bgnbd, gamma_gamma, min_repeat_buyers)
+    if not verdict.trusted:
+        return CompanyPrediction(bgnbd, gamma_gamma, verdict)
+    spend = expected_average_spend(gamma_gamma, x, m)
+    return CompanyPrediction(
+        bgnbd,
+        gamma_gamma,
+        verdict,
+        probability_alive=probability_alive(bgnbd, x, t_x, age),
+        predicted_purchases=predicted_purchases(bgnbd, x, t_x, age),
+        expected_spend=spend,
+        lifetime_value=lifetime_value(
+            bgnbd, x, t_x, age, spend, margin_rate, discount_rate, horizon_years
+        ),
+    )
