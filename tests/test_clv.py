@@ -108,6 +108,16 @@ def test_published_conditional_expectation_for_the_next_39_weeks(cdnow_bgnbd):
         assert value == pytest.approx(1.226, abs=5e-4)
 
 
+def test_parameters_may_be_given_as_a_mapping_or_in_order():
+    expected = clv.probability_alive(PUBLISHED_BGNBD, [2], [30.43], [38.86])
+    for params in ((0.243, 4.414, 0.793, 2.426), vars(PUBLISHED_BGNBD)):
+        assert clv.probability_alive(params, [2], [30.43], [38.86]) == expected
+    spend = clv.expected_average_spend((6.25, 3.74, 15.44), [0], [0.0])
+    assert spend == pytest.approx([6.25 * 15.44 / 2.74])
+    with pytest.raises(ValueError, match="Expected the parameters"):
+        clv.probability_alive((0.2, 4.4, 0.8), [2], [30.43], [38.86])
+
+
 def test_fit_accepts_arrays_as_well_as_lists(cdnow, cdnow_bgnbd):
     fit = clv.fit_bgnbd(np.array(cdnow["x"]), np.array(cdnow["t_x"]), cdnow["T"])
     assert fit.r == pytest.approx(cdnow_bgnbd.r, rel=1e-9)

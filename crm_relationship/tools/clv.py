@@ -127,12 +127,25 @@ def _rfm_columns(frequency, recency, T):
     return x, t_x, age
 
 
+def _read_params(params, names):
+    """Parameters from a fit or params object, a mapping or a sequence in order."""
+    if isinstance(params, dict):
+        values = [params[name] for name in names]
+    elif all(hasattr(params, name) for name in names):
+        values = [getattr(params, name) for name in names]
+    else:
+        values = list(params)
+        if len(values) != len(names):
+            raise ValueError(f"Expected the parameters {', '.join(names)}")
+    return tuple(float(value) for value in values)
+
+
 def _bgnbd_params(params):
-    return float(params.r), float(params.alpha), float(params.a), float(params.b)
+    return _read_params(params, ("r", "alpha", "a", "b"))
 
 
 def _gamma_gamma_params(params):
-    return float(params.p), float(params.q), float(params.v)
+    return _read_params(params, ("p", "q", "v"))
 
 
 # ---------------------------------------------------------------------------
