@@ -1,0 +1,211 @@
+"""Explainable health score and relationship history (DESIGN.md).
+
+Each component is scored 0..100 from the facts it reads, or has no data
+(score None); the health score is the weighted mean of the components that
+have data, rounded half up. Each component keeps its facts, so that the
+partner can say in one sentence why it scored what it did.
+"""
+
+import math
+from dataclasses import dataclass
+
+COMPONENTS = ("activity", "trend", "care", "service", "satisfaction")
+DEFAULT_WEIGHTS = {
+    "activity": 30,
+    "trend": 25,
+    "care": 15,
+    "service": 15,
+    "satisfaction": 15,
+}
+HEALTHY_MIN = 70
+WATCH_MIN = 40
+CARE_STATUS_SCORES = {"on_time": 100, "due_soon": 50, "overdue": 0}
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component of a customer's health: ``score`` None means no data."""
+
+    code: str
+    score: float | None
+    facts: tuple  # ((name, value), ...): what the score was computed from
+    weight: float = 0.0
+
+    @property
+    def has_data(self):
+        return self.score is not None
+
+
+@dataclass(frozen=True)
+class HealthScore:
+    score: int | None  # None when no weighted component has data
+    band: str | None  # healthy, watch, at_risk
+    components: tuple  # Component per code of COMPONENTS, weight filled in
+
+    def component(self, code):
+        return next(item for item in self.components if item.code == code)
+
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+
+
+def activity_component(probability_alive=None, recency_score=None):
+    """100 * probability alive when the predictive fit is in use, else
+    25 * (RFM recency score - 1), and 0 without purchase in the window (no RFM
+    recency score). Always has data: only customers who ever bought are scored.
+    """
+    if probability_alive is not None:
+        score = 100.0 * probability_alive
+        facts = (("probability_alive", probability_alive),)
+    elif recency_score:
+        score = 25.0 * (recency_score - 1)
+        facts = (("recency_score", recency_score),)
+    else:
+        score = 0.0
+        facts = (("purchased_in_window", False),)
+    return Component("activity", score, facts)
+
+
+def trend_component(revenue, previous_revenue):
+    """R_prev > 0: clamp(50 + 50 (R - R_prev) / R_prev, 0, 100); R <= 0 and
+    R_prev <= 0: 0; otherwise (first revenue in this window) no data.
+    """
+    facts = (("revenue", revenue), ("previous_revenue", previous_revenue))
+    if previous_revenue > 0:
+        change = (revenue - previous_revenue) / previous_revenue
+        score = min(100.0, max(0.0, 50.0 + 50.0 * change))
+        return Component("trend", score, facts + (("change", change),))
+    if revenue <= 0:
+        return Component("trend", 0.0, facts)
+    return Component("trend", None, facts)
+
+
+def care_component(care_status):
+    """on_time 100, due_soon 50, overdue 0; no care status: no data."""
+    if not care_status:
+        return Component("care", None, ())
+    if care_status not in CARE_STATUS_SCORES:
+        raise ValueError(f"Unknown care status {care_status!r}")
+    score = float(CARE_STATUS_SCORES[care_status])
+    return Component("care", score, (("care_status", care_status),))
+
+
+def service_component(overdue_complaints):
+    """100 - 50 per complaint open past its deadline at the as-of date, floor 0."""
+    score = max(0.0, 100.0 - 50.0 * overdue_complaints)
+    return Component("service", score, (("overdue_complaints", overdue_complaints),))
+
+
+def satisfaction_component(csat_scores=(), nps_scores=()):
+    """Mean of the survey answers of the window, a CSAT c (1..5) counting as
+    25 (c - 1) and an NPS n (0..10) as 10 n; no answer: no data.
+    """
+    values = [25.0 * (c - 1) for c in csat_scores] + [10.0 * n for n in nps_scores]
+    facts = (("csat_count", len(csat_scores)), ("nps_count", len(nps_scores)))
+    if not values:
+        return Component("satisfaction", None, facts)
+    return Component("satisfaction", sum(values) / len(values), facts)
+
+
+# ---------------------------------------------------------------------------
+# Score
+# ---------------------------------------------------------------------------
+
+
+def check_weights(weights):
+    """Return ``{code: float weight}`` for every component; ValueError when a
+    weight is missing or below 0, or when all are 0.
+    """
+    missing = [code for code in COMPONENTS if code not in weights]
+    if missing:
+        raise ValueError("Health score weight missing for: " + ", ".join(missing))
+    checked = {code: float(weights[code]) for code in COMPONENTS}
+    negative = [code for code, weight in checked.items() if weight < 0]
+    if negative:
+        raise ValueError(
+            "Health score weights cannot be negative: " + ", ".join(negative)
+        )
+    if not any(checked.values()):
+        raise ValueError("At least one health score weight must be above 0")
+    return checked
+
+
+def check_bands(healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
+    """ValueError unless 0 <= watch_min <= healthy_min <= 100."""
+    for limit in (healthy_min, watch_min):
+        if not 0 <= limit <= 100:
+            raise ValueError("Health band limits must lie between 0 and 100")
+    if watch_min > healthy_min:
+        raise ValueError(
+            "The lower limit of the healthy band must not be below that of watch"
+        )
+
+
+def health_band(score, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
+    """healthy >= healthy_min, watch >= watch_min, else at_risk; None for None."""
+    if score is None:
+        return None
+    if score >= healthy_min:
+        return "healthy"
+    if score >= watch_min:
+        return "watch"
+    return "at_risk"
+
+
+def round_half_up(value):
+    """Round to the nearest integer, halves up (62.5 -> 63), as by hand."""
+    return math.floor(value + 0.5 + 1e-9)
+
+
+def health_score(
+    components, weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN
+):
+    """Score = round(sum(w * s) / sum(w)) over the components with data.
+
+    ``components`` holds one ``Component`` per code of COMPONENTS (built by the
+    ``*_component`` functions, in any order); ``weights`` maps each code to its
+    weight (default DEFAULT_WEIGHTS). Bad weights or band limits raise
+    ValueError. A customer whose components with data all weigh 0 has no score.
+    """
+    checked = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
+    check_bands(healthy_min, watch_min)
+    by_code = {component.code: component for component in components}
+    if set(by_code) != set(COMPONENTS):
+        raise ValueError(
+            "One component of each kind is needed: " + ", ".join(COMPONENTS)
+        )
+    weighted = tuple(
+        Component(code, by_code[code].score, by_code[code].facts, checked[code])
+        for code in COMPONENTS
+    )
+    total_weight = sum(item.weight for item in weighted if item.has_data)
+    if not total_weight:
+        return HealthScore(None, None, weighted)
+    mean = sum(item.weight * item.score for item in weighted if item.has_data)
+    score = round_half_up(mean / total_weight)
+    return HealthScore(score, health_band(score, healthy_min, watch_min), weighted)
+
+
+# ---------------------------------------------------------------------------
+# Relationship history
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelationshipState:
+    """What a history row follows: tier (id or code), status, level, health band."""
+
+    tier: object = None
+    status: str | None = None
+    level: str | None = None
+    health_band: str | None = None
+
+
+def history_due(previous, new):
+    """A history row is due at the first classification (``previous`` None) and
+    whenever the tier, status, level or health band changed; moving figures
+    alone (revenue, the score within its band) write nothing.
+    """
+    return previous is None or previous != new
