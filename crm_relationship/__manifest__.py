@@ -2,7 +2,7 @@
     "name": "Customer Relationships",
     "summary": "Customer tiers by revenue, care pipeline, lifetime value, "
     "relationship programs, feedback and CRM evaluation KPIs",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-relationship/crm_relationship",
     "author": "crm_relationship developers",
@@ -37,6 +37,7 @@
         "views/crm_relationship_interaction_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_users_views.xml",
         "data/crm_relationship_kpi_data.xml",
         "wizards/crm_relationship_kpi_backfill_views.xml",
         "views/crm_relationship_kpi_views.xml",

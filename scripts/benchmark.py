@@ -10,8 +10,9 @@ with the ratio to the raw SQL revenue aggregate measured in the same run.
     python3 scripts/benchmark.py [--partners 100000] [--lines 1000000] [--keep]
 
 Uses the Python that runs it (it must import odoo) and a local PostgreSQL;
-the database ``crm_relationship_bench`` is created and dropped (``--keep``
-leaves it for inspection). Nothing here is a test: it prints figures.
+the database ``crm_relationship_bench`` (or ``$CRM_RELATIONSHIP_BENCH_DB``) is
+created and dropped (``--keep`` leaves it for inspection). Nothing here is a
+test: it prints figures.
 """
 
 import argparse
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DB = "crm_relationship_bench"
+DB = os.environ.get("CRM_RELATIONSHIP_BENCH_DB", "crm_relationship_bench")
 AS_OF = "2026-06-30"
 NEXT_DAY = "2026-07-01"
 SALESPEOPLE = 50

@@ -1,6 +1,10 @@
 import json
 import threading
+from collections import namedtuple
 from contextlib import contextmanager
+from dataclasses import replace
+
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -43,6 +47,10 @@ CARE_DATE_FIELDS = {
 RUN_TABLE = "crm_relationship_run"
 READ_BATCH_SIZE = 50000
 ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
+# what the rules read of a tier, as plain data (the loop runs per customer)
+TierInfo = namedtuple(
+    "TierInfo", ["id", "tier_type", "relationship_level", "contact_interval_days"]
+)
 
 
 class CrmRelationshipClassification(models.AbstractModel):
@@ -85,24 +93,27 @@ class CrmRelationshipClassification(models.AbstractModel):
         """One classification of a company at a time, on any worker.
 
         A full run holds a session lock, which survives the commits of its
-        batches; a partial run (a button) takes the same lock for its
+        batches (the cron); a partial run (a button) takes the same lock for its
         transaction only, so it waits for a full run rather than interleave.
         """
+        cr = self.env.cr
+        key = (ADVISORY_LOCK, company.id)
         if not full:
-            self.env.cr.execute(
-                SQL("SELECT pg_advisory_xact_lock(%s, %s)", ADVISORY_LOCK, company.id)
-            )
+            cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", *key))
             yield
             return
-        self.env.cr.execute(
-            SQL("SELECT pg_advisory_lock(%s, %s)", ADVISORY_LOCK, company.id)
-        )
+        cr.execute(SQL("SELECT pg_advisory_lock(%s, %s)", *key))
+        unlock = SQL("SELECT pg_advisory_unlock(%s, %s)", *key)
         try:
             yield
-        finally:
-            self.env.cr.execute(
-                SQL("SELECT pg_advisory_unlock(%s, %s)", ADVISORY_LOCK, company.id)
-            )
+        except BaseException:
+            if cr._cnx.info.transaction_status == TRANSACTION_STATUS_INERROR:
+                # an aborted transaction runs nothing: release once rolled back
+                cr.postrollback.add(lambda: cr.execute(unlock))
+            else:
+                cr.execute(unlock)
+            raise
+        cr.execute(unlock)
 
     @api.model
     def _iter_figures(self, company, as_of, partner_ids=None, with_stored=False):
@@ -110,7 +121,8 @@ class CrmRelationshipClassification(models.AbstractModel):
         ``company`` as of ``as_of`` (of ``partner_ids`` only when given), without
         writing anything: the KPIs of a past date read them too. With
         ``with_stored`` each row also carries ``"_stored"``, the values held
-        now, in their jsonb form.
+        now in the order of CLASSIFICATION_FIELDS (None when a contact holds
+        other values than its commercial partner).
         """
         self.env.flush_all()  # the facts are read with SQL
         self._build_run_table(company, as_of, partner_ids)
@@ -139,33 +151,36 @@ class CrmRelationshipClassification(models.AbstractModel):
         Facts = self.env["crm.relationship.facts"]
         key = str(company.id)
         if partner_ids is None:
+            # the stored values are looked at only for the partners that are
+            # neither buyers nor prospects (OR evaluates left to right)
             held = SQL(" OR ").join(
-                SQL("%s ? %s", SQL.identifier(fname), key)
+                SQL("p.%s ? %s", SQL.identifier(fname), key)
                 for fname in CLASSIFICATION_FIELDS
             )
             scope = SQL(
-                """SELECT pid FROM ranked UNION SELECT * FROM prospects
-                    UNION SELECT id FROM res_partner
-                           WHERE id = commercial_partner_id AND (%s)""",
+                """p.id = p.commercial_partner_id
+                   AND (r.pid IS NOT NULL OR p.id IN (SELECT * FROM prospects)
+                        OR %s)""",
                 held,
             )
         else:
-            scope = SQL("SELECT unnest(%s::int[])", list(partner_ids))
+            scope = SQL("p.id = ANY(%s)", list(partner_ids))
         company_partner = company.partner_id
         self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
+        # compiling this large query costs seconds and saves nothing
+        self.env.cr.execute("SET LOCAL jit = off")
         self.env.cr.execute(
             SQL(
                 """
             CREATE TEMP TABLE %(table)s AS
             WITH ranked AS (%(ranked)s),
-                 prospects AS (%(prospects)s),
-                 scope(pid) AS (%(scope)s)
+                 prospects AS (%(prospects)s)
             SELECT p.id AS pid, r.revenue, r.previous_revenue,
                    r.historical_revenue, r.purchases, r.previous_purchases,
                    r.first_purchase, r.last_purchase, r.quarters, r.unpaid,
                    r.revenue_rank, r.recency_score, r.frequency_score,
-                   r.monetary_score, totals.buyers, totals.previous_buyers,
-                   totals.returning_buyers,
+                   r.monetary_score, r.buyers, r.previous_buyers,
+                   r.returning_buyers,
                    r.pid IS NOT NULL AS has_sales,
                    p.id IN (SELECT * FROM prospects) AS prospect,
                    oc.pid IS NOT NULL AS overdue_complaint,
@@ -185,20 +200,13 @@ class CrmRelationshipClassification(models.AbstractModel):
                    (p.care_stage_id->>%(key)s)::int AS stage_id,
                    p.care_phase_auto->>%(key)s AS phase_auto,
                    p.create_date::date AS created
-              FROM scope
-              JOIN res_partner p ON p.id = scope.pid
-        CROSS JOIN (
-                SELECT COUNT(*) FILTER (WHERE revenue > 0) AS buyers,
-                       COUNT(*) FILTER (WHERE previous_purchases > 0)
-                           AS previous_buyers,
-                       COUNT(*) FILTER (WHERE previous_purchases > 0
-                                          AND purchases > 0) AS returning_buyers
-                  FROM ranked) totals
+              FROM res_partner p
          LEFT JOIN ranked r ON r.pid = p.id
          LEFT JOIN (%(overdue)s) oc ON oc.pid = p.id
          LEFT JOIN (%(won)s) w ON w.pid = p.id
          LEFT JOIN (%(open)s) oo ON oo.pid = p.id
          LEFT JOIN (%(interactions)s) li ON li.pid = p.id
+             WHERE %(scope)s
                 """,
                 table=SQL.identifier(RUN_TABLE),
                 ranked=Facts._ranked_sales_sql(company, as_of),
@@ -217,31 +225,33 @@ class CrmRelationshipClassification(models.AbstractModel):
 
     @api.model
     def _read_run_batch(self, company, after, with_stored):
-        """The next rows of the run table after partner ``after``, with the
-        values stored now when ``with_stored`` (the partner's own, or None when a
-        contact holds other values than its commercial partner)."""
-        stored = SQL("NULL")
+        """The next rows of the run table after partner ``after``, as dicts; with
+        ``with_stored``, ``"_stored"`` is the tuple of the values stored now (the
+        partner's own, or None when a contact holds other values)."""
+        stored = SQL("")
         if with_stored:
             key = str(company.id)
-            columns = [
-                SQL("%s->%s", SQL.identifier(f), key) for f in CLASSIFICATION_FIELDS
-            ]
-            child_columns = [
-                SQL("%s->%s", SQL.identifier("c", f), key)
-                for f in CLASSIFICATION_FIELDS
-            ]
+            own = [self._stored_sql("p", f, key) for f in CLASSIFICATION_FIELDS]
             stored = SQL(
-                """CASE WHEN EXISTS (
+                """, EXISTS (
                         SELECT 1 FROM res_partner c
                          WHERE c.commercial_partner_id = p.id AND c.id != p.id
-                           AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s))
-                        THEN NULL ELSE jsonb_build_array(%(own)s) END""",
-                child=SQL(", ").join(child_columns),
-                own=SQL(", ").join(SQL("p.%s", column) for column in columns),
+                           AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)),
+                   %(typed)s""",
+                child=SQL(", ").join(
+                    SQL("c.%s->%s", SQL.identifier(f), key)
+                    for f in CLASSIFICATION_FIELDS
+                ),
+                own=SQL(", ").join(
+                    SQL("p.%s->%s", SQL.identifier(f), key)
+                    for f in CLASSIFICATION_FIELDS
+                ),
+                typed=SQL(", ").join(own),
             )
-        return self.env.execute_query_dict(
+        cr = self.env.cr
+        cr.execute(
             SQL(
-                """SELECT r.*, %(stored)s AS _stored
+                """SELECT r.* %(stored)s
                      FROM %(table)s r JOIN res_partner p ON p.id = r.pid
                     WHERE r.pid > %(after)s
                  ORDER BY r.pid LIMIT %(limit)s""",
@@ -251,6 +261,25 @@ class CrmRelationshipClassification(models.AbstractModel):
                 limit=READ_BATCH_SIZE,
             )
         )
+        names = [column.name for column in cr.description]
+        width = len(names) - (len(CLASSIFICATION_FIELDS) + 1 if with_stored else 0)
+        names = names[:width]
+        rows = []
+        for record in cr.fetchall():
+            row = dict(zip(names, record[:width], strict=True))
+            row["_stored"] = (
+                None if not with_stored or record[width] else record[width + 1 :]
+            )
+            rows.append(row)
+        return rows
+
+    @api.model
+    def _stored_sql(self, alias, fname, key):
+        """The typed value of ``fname`` stored for the company ``key``."""
+        value = SQL("%s->>%s", SQL.identifier(alias, fname), key)
+        cast = {"id": "int", "int": "int", "amount": "float", "date": "date"}
+        kind = CLASSIFICATION_FIELDS[fname]
+        return SQL("(%s)::%s", value, SQL(cast[kind])) if kind in cast else value
 
     @api.model
     def _rules_context(self, company, as_of):
@@ -268,14 +297,30 @@ class CrmRelationshipClassification(models.AbstractModel):
         first_stage = {}
         for stage in stages:
             first_stage.setdefault(stage.phase, stage.id)
+        infos = {
+            tier.id: TierInfo(
+                tier.id,
+                tier.tier_type,
+                tier.relationship_level,
+                tier.contact_interval_days,
+            )
+            for tier in tiers
+        }
         return {
             "company": company,
             "as_of": as_of,
-            "tiers": {tier.id: tier for tier in tiers},
-            "revenue_rules": active_tiers._to_revenue_rules(),
+            "tiers": infos,
+            "revenue_rules": [
+                replace(rule, key=rule.key.id)
+                for rule in active_tiers._to_revenue_rules()
+            ],
             "rules_by_population": {},
-            "inactive": special.get("inactive"),
-            "potential": special.get("potential"),
+            "inactive": infos[special["inactive"].id]
+            if "inactive" in special
+            else None,
+            "potential": infos[special["potential"].id]
+            if "potential" in special
+            else None,
             "status_params": company._relationship_status_params(),
             "margin_rate": company.relationship_margin_rate / 100,
             "window_months": company.relationship_window_months,
@@ -294,12 +339,12 @@ class CrmRelationshipClassification(models.AbstractModel):
         as_of = ctx["as_of"]
         revenue = row["revenue"] or 0.0
         tiers = ctx["tiers"]
-        if row["locked_tier_id"] and row["locked_tier_id"] in tiers:
+        if row["locked_tier_id"] in tiers:
             tier = tiers[row["locked_tier_id"]]
         elif row["has_sales"]:
             tier = ctx["inactive"]
             if revenue > 0:
-                tier = tiers.get(self._revenue_tier_key(row, ctx))
+                tier = tiers.get(self._revenue_tier_id(row, ctx))
         else:
             tier = ctx["potential"] if row["prospect"] else None
         facts = CustomerFacts(
@@ -315,14 +360,14 @@ class CrmRelationshipClassification(models.AbstractModel):
         )
         recency = row["recency_score"]
         values = {
-            "relationship_tier_id": tier.id if tier else None,
+            "relationship_tier_id": tier and tier.id,
             "relationship_status": relationship_status(
                 facts, as_of, ctx["status_params"]
             ),
             "relationship_level": row["locked_level"]
-            or (tier.relationship_level if tier else None),
+            or (tier and tier.relationship_level),
             "lifetime_value": self._lifetime_value(row, ctx),
-            "historical_revenue": row["historical_revenue"] or 0.0,
+            "historical_revenue": row["historical_revenue"],
             "period_revenue": revenue,
             "previous_period_revenue": facts.previous_revenue,
             "purchase_count": facts.purchases,
@@ -336,22 +381,22 @@ class CrmRelationshipClassification(models.AbstractModel):
             "region_scope": row["region_scope"],
         }
         values.update(self._care_values(row, values, tier, ctx))
-        if "_stored" in row:
-            values["_stored"] = row["_stored"]
+        values["_stored"] = row["_stored"]
         return values
 
     @api.model
-    def _revenue_tier_key(self, row, ctx):
+    def _revenue_tier_id(self, row, ctx):
         rules = ctx["rules_by_population"].get(row["buyers"])
         if rules is None:
             rules = tiering.tier_rules(ctx["revenue_rules"], row["buyers"])
             ctx["rules_by_population"][row["buyers"]] = rules
-        tier = tiering.revenue_tier(rules, row["revenue"], row["revenue_rank"])
-        return tier and tier.id
+        return tiering.revenue_tier(rules, row["revenue"], row["revenue_rank"])
 
     @api.model
     def _lifetime_value(self, row, ctx):
         """Lifetime value by the company's method (``retention``: DESIGN)."""
+        if not row["revenue"] or row["revenue"] <= 0:
+            return 0.0
         factor = ctx.get("ltv_factor")
         if factor is None:
             company = ctx["company"]
@@ -366,9 +411,9 @@ class CrmRelationshipClassification(models.AbstractModel):
                 company.relationship_horizon_years,
             )
         margin = lifetime_value.annual_margin(
-            row["revenue"] or 0.0, ctx["window_months"], ctx["margin_rate"]
+            row["revenue"], ctx["window_months"], ctx["margin_rate"]
         )
-        return max(margin, 0.0) * factor
+        return margin * factor
 
     @api.model
     def _care_values(self, row, values, tier, ctx):
@@ -393,7 +438,7 @@ class CrmRelationshipClassification(models.AbstractModel):
         )
         next_date = care.next_care_date(
             row["last_interaction"] or row["first_purchase"] or row["created"],
-            tier.contact_interval_days if tier else None,
+            tier and tier.contact_interval_days,
             bool(row["end_date"]),
         )
         return {
@@ -411,8 +456,7 @@ class CrmRelationshipClassification(models.AbstractModel):
 
     @api.model
     def _to_json(self, kind, value, currency):
-        """Value of a company-dependent jsonb column, None when empty; amounts
-        are rounded with the company currency."""
+        """Value of a company-dependent jsonb column, None when empty."""
         if not value:
             return None
         if kind == "amount":
@@ -422,17 +466,36 @@ class CrmRelationshipClassification(models.AbstractModel):
         return value
 
     @api.model
+    def _amount_rounding(self, currency):
+        """A fast rounding of amounts to ``currency``: ``round`` to its decimal
+        places when its rounding is a power of ten (almost every currency)."""
+        if currency.rounding == 10**-currency.decimal_places:
+            digits = currency.decimal_places
+            return lambda value: round(value, digits)
+        return currency.round
+
+    @api.model
     def _changed_rows(self, company, batch, fnames=None):
         """``{pid: [jsonb values]}`` of the customers of ``batch`` whose stored
-        values (``"_stored"``) differ from the computed ones."""
-        kinds = [(f, CLASSIFICATION_FIELDS[f]) for f in fnames or CLASSIFICATION_FIELDS]
+        values (``"_stored"``, typed, None when empty) differ from the computed
+        ones; amounts are rounded with the company currency."""
+        fnames = list(fnames or CLASSIFICATION_FIELDS)
+        kinds = [CLASSIFICATION_FIELDS[f] for f in fnames]
+        amounts = [i for i, kind in enumerate(kinds) if kind == "amount"]
         currency = company.currency_id
+        rounding = self._amount_rounding(currency)
         to_json = self._to_json
         changed = {}
         for pid, vals in batch.items():
-            row = [to_json(kind, vals[fname], currency) for fname, kind in kinds]
-            if row != vals.get("_stored"):
-                changed[pid] = row
+            row = [vals[fname] or None for fname in fnames]
+            for index in amounts:
+                if row[index] is not None:
+                    row[index] = rounding(row[index]) or None
+            if tuple(row) != vals["_stored"]:
+                changed[pid] = [
+                    to_json(kind, value, currency)
+                    for kind, value in zip(kinds, row, strict=True)
+                ]
         return changed
 
     @api.model

@@ -111,7 +111,13 @@ class CrmRelationshipFacts(models.AbstractModel):
                    END AS revenue_rank,
                    CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
                    CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
-                   CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score
+                   CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score,
+                   COUNT(*) FILTER (WHERE s.revenue > 0) OVER () AS buyers,
+                   COUNT(*) FILTER (WHERE s.previous_purchases > 0) OVER ()
+                       AS previous_buyers,
+                   COUNT(*) FILTER (WHERE s.previous_purchases > 0
+                                      AND s.purchases > 0) OVER ()
+                       AS returning_buyers
               FROM (%(sales)s) s
             """,
             recency=SQL(
