@@ -274,6 +274,28 @@ venv_ensure() {
     note "Built $VENV_DIR: $("$ODOO_PYTHON" -c 'import odoo.release as r; print("Odoo", r.version)')"
 }
 
+# addon_shadow_check: stop when $ODOO_PYTHON finds another copy of the addon
+# before this checkout's (one pip-installed from a wheel, say): Odoo would run
+# that copy instead.
+addon_shadow_check() {
+    local found
+    found=$("$ODOO_PYTHON" - "$ADDON" <<'PY'
+import os
+import sys
+
+import odoo.addons
+
+for path in odoo.addons.__path__:
+    addon = os.path.join(path, sys.argv[1])
+    if os.path.isfile(os.path.join(addon, "__manifest__.py")):
+        print(os.path.realpath(addon))
+        break
+PY
+    ) || return 0
+    [ -z "$found" ] || [ "$found" = "$(cd "$REPO_ROOT/$ADDON" && pwd -P)" ] \
+        || die "$ODOO_PYTHON already has $ADDON at $found, which Odoo would run instead of this checkout: $ODOO_PYTHON -m pip uninstall odoo-addon-$ADDON (or pip install -e ./$ADDON)."
+}
+
 # odoo_addons_path: print the --addons-path value: Odoo's own addons (the
 # addons folder inside the odoo package, plus the root addons/ folder of a git
 # checkout, whose odoo/addons holds only base), ODOO_EXTRA_ADDONS_PATH, this repo.
