@@ -330,7 +330,7 @@ pg_ensure_running() {
         pg_isready -q && return 0
         sleep 1
     done
-    die "PostgreSQL still does not answer (pg_lsclusters: $(pg_lsclusters -h 2>&1 | tr '\n' ';')). Install and start it: apt-get install -y postgresql && pg_ctlcluster <version> main start."
+    die "PostgreSQL does not answer at ${PGHOST:-the local socket}${PGPORT:+ port $PGPORT} (clusters: $(pg_lsclusters -h 2>&1 | tr '\n' ';')): start it (pg_ctlcluster <version> main start; to install it: apt-get install -y postgresql), or set PGHOST/PGPORT to a running server."
 }
 
 # pg_ensure_role: make sure a PostgreSQL role named as the OS user exists with
