@@ -293,7 +293,7 @@ for path in odoo.addons.__path__:
 PY
     ) || return 0
     [ -z "$found" ] || [ "$found" = "$(cd "$REPO_ROOT/$ADDON" && pwd -P)" ] \
-        || die "$ODOO_PYTHON already has $ADDON at $found, which Odoo would run instead of this checkout: $ODOO_PYTHON -m pip uninstall odoo-addon-$ADDON (or pip install -e ./$ADDON)."
+        || die "$ODOO_PYTHON already has $ADDON at $found, which Odoo would run instead of this checkout: $ODOO_PYTHON -m pip uninstall odoo-addon-$ADDON"
 }
 
 # odoo_addons_path: print the --addons-path value: Odoo's own addons (the
