@@ -1,9 +1,18 @@
 # shellcheck shell=bash disable=SC2034  # variables are read by the scripts that source it
 # Helpers shared by scripts/test and scripts/serve. Source it, don't run it.
 #
-# Environment:
-#   ODOO_PYTHON              the Python that can `import odoo` (Odoo 18.0);
-#                            default: python3
+# Environment (see odoo_resolve for the order in which Odoo is looked for):
+#   ODOO_PYTHON              a Python that imports Odoo 18.0: use it, build nothing
+#   ODOO_SOURCE              Odoo 18.0 to build .venv/ from: a local source tree
+#                            (git checkout or unpacked nightly) or a git URL
+#                            (cloned, branch 18.0); default, when no Python
+#                            imports Odoo 18: https://github.com/odoo/odoo.git
+#   ODOO_VENV_PYTHON         the Python that creates .venv/; default: the first
+#                            of python3.12, python3.11, python3.10, python3
+#   ODOO_VENV_LDAP=1         also install python-ldap in .venv/ (needs libldap2-dev,
+#                            libsasl2-dev)
+#   CRM_RELATIONSHIP_NO_ODOO_DOWNLOAD=1
+#                            never clone the default ODOO_SOURCE (.ci/run sets it)
 #   ODOO_EXTRA_ADDONS_PATH   optional comma-separated addons folders put
 #                            between Odoo's own addons and this repository
 #                            (Odoo Enterprise, or the root addons/ folder of an
@@ -11,7 +20,10 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ADDON=crm_relationship
-ODOO_PYTHON="${ODOO_PYTHON:-python3}"
+ODOO_PYTHON="${ODOO_PYTHON:-}"
+VENV_DIR="$REPO_ROOT/.venv"
+ODOO_DEFAULT_SOURCE=https://github.com/odoo/odoo.git
+ODOO_BRANCH=18.0
 
 # Tools run by python3 (the linters need no Odoo); versions installed when
 # missing. ruff and pylint-odoo are also replaced when another version is
@@ -20,6 +32,7 @@ TOOLS_PYTHON=python3
 RUFF_VERSION=0.17.6
 PYLINT_ODOO_VERSION=9.1.3
 PYTEST_VERSION=9.0.3
+PYTEST_ODOO_VERSION=2.3.0
 WEBSOCKET_CLIENT_VERSION=1.9.2
 
 header() {
@@ -109,12 +122,190 @@ odoo_check() {
     fi
 }
 
+# odoo_resolve: set ODOO_PYTHON to the Python that runs Odoo 18, in this order:
+#   1. ODOO_PYTHON when set (nothing is built);
+#   2. ODOO_SOURCE when set: .venv/ built from it (reused when already built
+#      from the same source);
+#   3. .venv/ built by an earlier run;
+#   4. python3 when it imports Odoo 18;
+#   5. .venv/ built from the official 18.0 branch (needs the network; not with
+#      CRM_RELATIONSHIP_NO_ODOO_DOWNLOAD=1).
+# Bad input (ODOO_SOURCE not an Odoo 18.0 tree, Python too old, a failed
+# build) stops with one FATAL line. When no Odoo can be had (5 is off or the
+# clone fails), set ODOO_UNAVAILABLE to the reason and fail.
+odoo_resolve() {
+    ODOO_UNAVAILABLE=
+    if [ -n "$ODOO_PYTHON" ]; then
+        odoo_check
+        return
+    fi
+    if [ -n "${ODOO_SOURCE:-}" ]; then
+        venv_ensure "$ODOO_SOURCE" || exit 1
+        return 0
+    fi
+    if venv_ready; then
+        ODOO_PYTHON=$VENV_DIR/bin/python
+        return 0
+    fi
+    ODOO_PYTHON=python3
+    if odoo_check; then
+        return 0
+    fi
+    local no_odoo=$ODOO_UNAVAILABLE
+    ODOO_PYTHON=
+    if [ "${CRM_RELATIONSHIP_NO_ODOO_DOWNLOAD:-}" = 1 ]; then
+        ODOO_UNAVAILABLE="$no_odoo; set ODOO_SOURCE to an Odoo 18.0 tree or git URL to build .venv/"
+        return 1
+    fi
+    note "No Python imports Odoo 18 ($no_odoo): building .venv/ from $ODOO_DEFAULT_SOURCE"
+    venv_ensure "$ODOO_DEFAULT_SOURCE" soft
+}
+
+# venv_ready [SOURCE]: succeed when .venv/ was fully built (from SOURCE, when
+# given) and imports Odoo 18.
+venv_ready() {
+    local stamp="$VENV_DIR/.crm_relationship-built"
+    [ -f "$stamp" ] && [ -x "$VENV_DIR/bin/python" ] || return 1
+    if [ -n "${1:-}" ] && [ "$(head -n 1 "$stamp")" != "$1" ]; then
+        return 1
+    fi
+    "$VENV_DIR/bin/python" -c 'import odoo.release as r; assert r.version_info[0] == 18' \
+        >/dev/null 2>&1
+}
+
+# venv_python: print the Python that creates .venv/ (ODOO_VENV_PYTHON, else the
+# first of python3.12, python3.11, python3.10, python3 that runs and has venv);
+# stop when it is older than Odoo 18 supports.
+venv_python() {
+    local py candidates=(python3.12 python3.11 python3.10 python3)
+    [ -n "${ODOO_VENV_PYTHON:-}" ] && candidates=("$ODOO_VENV_PYTHON")
+    for py in "${candidates[@]}"; do
+        "$py" -c 'import venv, ensurepip' >/dev/null 2>&1 || continue
+        if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+            die "$(command -v "$py") is Python $("$py" -c 'import platform; print(platform.python_version())'), older than Odoo 18 supports (3.10 to 3.12): install python3.12 (or 3.11, 3.10) or set ODOO_VENV_PYTHON to one."
+        fi
+        command -v "$py"
+        return 0
+    done
+    die "No ${ODOO_VENV_PYTHON:-python3} with the venv module to build .venv/: install Python 3.10 to 3.12 with venv (Debian: apt-get install python3-venv) or set ODOO_VENV_PYTHON."
+}
+
+# odoo_tree_check DIR: stop unless DIR is an Odoo 18.0 source tree.
+odoo_tree_check() {
+    local dir=$1 series
+    series=$(sed -n 's/^version_info = (\([0-9]*\), \([0-9]*\),.*/\1.\2/p' "$dir/odoo/release.py" 2>/dev/null)
+    [ "$series" = 18.0 ] && [ -f "$dir/requirements.txt" ] && [ -f "$dir/setup.py" ] \
+        || die "ODOO_SOURCE=$ODOO_SOURCE_SHOWN is not an Odoo 18.0 source tree (its odoo/release.py says ${series:-nothing}, setup.py and requirements.txt are needed): point it to a checkout of $ODOO_DEFAULT_SOURCE branch $ODOO_BRANCH or an unpacked 18.0 nightly."
+}
+
+# venv_pip ARGS...: pip install into .venv/, output appended to the build log.
+venv_pip() {
+    "$VENV_DIR/bin/python" -m pip install --disable-pip-version-check "$@" >>"$VENV_LOG" 2>&1
+}
+
+# venv_ensure SOURCE [soft]: build .venv/ with Odoo 18.0 from SOURCE (a local
+# tree or a git URL) unless it is already built from it. A failed clone is a
+# FATAL error, or with "soft" sets ODOO_UNAVAILABLE and fails. Anything left by
+# an interrupted build is removed first, so a rerun mends it.
+venv_ensure() {
+    local source=$1 mode=${2:-} tree py
+    ODOO_SOURCE_SHOWN=$source
+    ODOO_PYTHON=$VENV_DIR/bin/python
+    if venv_ready "$source"; then
+        return 0
+    fi
+    VENV_LOG="$REPO_ROOT/.venv-build.log"
+    case $source in
+        *://* | git@*:*) tree= ;;
+        *)
+            tree=$(cd "$source" 2>/dev/null && pwd) \
+                || die "ODOO_SOURCE=$source: no such folder, and not a git URL (https://..., git@host:path)."
+            odoo_tree_check "$tree"
+            ;;
+    esac
+    py=$(venv_python) || exit 1
+    header "Building $VENV_DIR (Odoo 18.0 from $source, $("$py" -V)); log: $VENV_LOG"
+    rm -rf "$VENV_DIR" || die "Cannot remove the unfinished $VENV_DIR: remove it by hand."
+    : >"$VENV_LOG"
+    "$py" -m venv "$VENV_DIR" >>"$VENV_LOG" 2>&1 \
+        || die "$py -m venv $VENV_DIR failed (see $VENV_LOG): on Debian, apt-get install python3-venv."
+    if [ -z "$tree" ]; then
+        tree=$VENV_DIR/src/odoo
+        note "Cloning $source (branch $ODOO_BRANCH, shallow) into $tree"
+        if ! git clone --quiet --depth 1 --branch "$ODOO_BRANCH" "$source" "$tree" >>"$VENV_LOG" 2>&1; then
+            local reason="git clone $source (branch $ODOO_BRANCH) failed (see $VENV_LOG): this step needs the network; without it, set ODOO_SOURCE to a local Odoo 18.0 tree"
+            rm -rf "$VENV_DIR"
+            [ "$mode" = soft ] || die "$reason."
+            ODOO_UNAVAILABLE=$reason
+            ODOO_PYTHON=
+            return 1
+        fi
+        odoo_tree_check "$tree"
+    fi
+    # Odoo 18's setup.py needs setuptools < 80 (also inside pip's build envs).
+    printf 'setuptools<80\n' >"$VENV_DIR/constraints.txt"
+    export PIP_CONSTRAINT="$VENV_DIR/constraints.txt"
+    local pip_hint="see $VENV_LOG; this step needs PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS pointing to a mirror or wheelhouse)"
+    note "Installing Odoo's requirements (PyPI)"
+    venv_pip --upgrade pip 'setuptools<80' wheel || die "pip could not upgrade itself in $VENV_DIR ($pip_hint)."
+    # psycopg2 and python-ldap build from source: taken apart below.
+    grep -v -i -E '^(psycopg2|python-ldap)[ =;<>]' "$tree/requirements.txt" >"$VENV_DIR/odoo-requirements.txt"
+    venv_pip -r "$VENV_DIR/odoo-requirements.txt" \
+        || die "pip could not install Odoo's requirements into $VENV_DIR ($pip_hint)."
+    grep -i -E '^psycopg2[ =;<>]' "$tree/requirements.txt" >"$VENV_DIR/psycopg2.txt"
+    if ! venv_pip -r "$VENV_DIR/psycopg2.txt"; then
+        note "psycopg2 cannot be built here (no pg_config or compiler): installing psycopg2-binary"
+        venv_pip psycopg2-binary || die "pip could not install psycopg2-binary ($pip_hint)."
+    fi
+    if [ "${ODOO_VENV_LDAP:-}" = 1 ]; then
+        grep -i -E '^python-ldap[ =;<>]' "$tree/requirements.txt" >"$VENV_DIR/ldap.txt"
+        venv_pip -r "$VENV_DIR/ldap.txt" \
+            || die "python-ldap did not build (see $VENV_LOG): apt-get install libldap2-dev libsasl2-dev, or unset ODOO_VENV_LDAP."
+    fi
+    note "Installing Odoo from $tree (editable), pytest-odoo, websocket-client and requirements.txt"
+    venv_pip --no-deps --config-settings editable_mode=compat -e "$tree" \
+        || die "pip could not install Odoo from $tree ($pip_hint)."
+    venv_pip "pytest==$PYTEST_VERSION" "pytest-odoo==$PYTEST_ODOO_VERSION" \
+        "websocket-client==$WEBSOCKET_CLIENT_VERSION" -r "$REPO_ROOT/requirements.txt" \
+        || die "pip could not install pytest-odoo, websocket-client or requirements.txt ($pip_hint)."
+    unset PIP_CONSTRAINT
+    odoo_check || die "$ODOO_UNAVAILABLE (see $VENV_LOG)."
+    printf '%s\n' "$source" >"$VENV_DIR/.crm_relationship-built"
+    note "Built $VENV_DIR: $("$ODOO_PYTHON" -c 'import odoo.release as r; print("Odoo", r.version)')"
+}
+
+# addon_shadow_check: stop when $ODOO_PYTHON finds another copy of the addon
+# before this checkout's (one pip-installed from a wheel, say): Odoo would run
+# that copy instead.
+addon_shadow_check() {
+    local found
+    found=$("$ODOO_PYTHON" - "$ADDON" <<'PY'
+import os
+import sys
+
+import odoo.addons
+
+for path in odoo.addons.__path__:
+    addon = os.path.join(path, sys.argv[1])
+    if os.path.isfile(os.path.join(addon, "__manifest__.py")):
+        print(os.path.realpath(addon))
+        break
+PY
+    ) || return 0
+    [ -z "$found" ] || [ "$found" = "$(cd "$REPO_ROOT/$ADDON" && pwd -P)" ] \
+        || die "$ODOO_PYTHON already has $ADDON at $found, which Odoo would run instead of this checkout: $ODOO_PYTHON -m pip uninstall odoo-addon-$ADDON"
+}
+
 # odoo_addons_path: print the --addons-path value: Odoo's own addons (the
-# addons folder inside the odoo package), ODOO_EXTRA_ADDONS_PATH, this repo.
+# addons folder inside the odoo package, plus the root addons/ folder of a git
+# checkout, whose odoo/addons holds only base), ODOO_EXTRA_ADDONS_PATH, this repo.
 odoo_addons_path() {
     local core
     core=$("$ODOO_PYTHON" -c 'import os, odoo; print(os.path.join(os.path.dirname(odoo.__file__), "addons"))') \
         || return 1
+    if [ ! -d "$core/account" ] && [ -d "$core/../../addons/account" ]; then
+        core="$core,$(cd "$core/../../addons" && pwd)"
+    fi
     printf '%s%s,%s\n' "$core" "${ODOO_EXTRA_ADDONS_PATH:+,$ODOO_EXTRA_ADDONS_PATH}" "$REPO_ROOT"
 }
 
@@ -139,7 +330,7 @@ pg_ensure_running() {
         pg_isready -q && return 0
         sleep 1
     done
-    die "PostgreSQL still does not answer (pg_lsclusters: $(pg_lsclusters -h 2>&1 | tr '\n' ';')). Install and start it: apt-get install -y postgresql && pg_ctlcluster <version> main start."
+    die "PostgreSQL does not answer at ${PGHOST:-the local socket}${PGPORT:+ port $PGPORT} (clusters: $(pg_lsclusters -h 2>&1 | tr '\n' ';')): start it (pg_ctlcluster <version> main start; to install it: apt-get install -y postgresql), or set PGHOST/PGPORT to a running server."
 }
 
 # pg_ensure_role: make sure a PostgreSQL role named as the OS user exists with

@@ -12,6 +12,8 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
+
 ADDON = "crm_relationship"
 ADDON_DIR = Path(__file__).resolve().parent.parent / ADDON
 
@@ -30,3 +32,17 @@ def _register_stub_package():
 
 
 _register_stub_package()
+
+
+# pytest-odoo, when installed, loads into every pytest run and its autouse
+# fixtures open the Odoo database given by --odoo-database ("Missing database
+# name" without one). These tests need no Odoo: the same names here, closer to
+# the tests, replace the plugin's fixtures with ones that do nothing.
+@pytest.fixture(scope="session", autouse=True)
+def load_registry():
+    yield
+
+
+@pytest.fixture(autouse=True)
+def enable_odoo_test_flag():
+    yield
