@@ -215,7 +215,7 @@ class TestCare(CrmRelationshipCommon):
     def test_ended_relationship_is_never_overdue(self):
         partner = self._customer("Công ty Đã Dừng")
         self._invoice(partner, "2026-03-01", 1000.0)
-        partner.relationship_end_date = "2026-04-01"
+        partner._end_relationship("other", date=fields.Date.to_date("2026-04-01"))
         self._recompute(partner)
         self.assertFalse(partner.next_care_date)
         self.assertFalse(partner.care_overdue)
@@ -258,7 +258,7 @@ class TestCare(CrmRelationshipCommon):
         self._invoice(partner, "2026-03-01", 1000.0)
         self._recompute(partner)
         # the stored status ages with the scheduler, whatever the recompute date
-        partner.care_status = "on_time"
+        partner.sudo().care_status = "on_time"  # a stale value
         self.env["res.partner"]._schedule_care_activities()
         self.assertEqual(
             self._care_activities(partner).user_id, self.relationship_manager

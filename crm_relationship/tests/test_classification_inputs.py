@@ -127,7 +127,7 @@ class TestClassificationInputs(CrmRelationshipCommon):
             "a level set by hand",
         )
         self._assert_seen(
-            lambda: customer.write({"relationship_end_date": "2026-06-01"}),
+            lambda: customer.sudo().write({"relationship_end_date": "2026-06-01"}),
             "an ended relationship",
         )
         lead = self.env["crm.lead"].create(

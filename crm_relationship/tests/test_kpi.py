@@ -528,7 +528,8 @@ class TestKpiOtherSources(CrmRelationshipCommon):
             (on_time, "2026-07-15"),
             (lost, "2024-06-01"),
         ]:
-            partner.with_company(self.company).next_care_date = day
+            # the engine's output, set as the superuser for the fixture
+            partner.with_company(self.company).sudo().next_care_date = day
         with freeze_time("2026-06-30 12:00:00"):
             values = self._kpi_values(self.as_of)
         self.assertAlmostEqual(values["care_compliance_rate"], 200 / 3)
