@@ -127,6 +127,25 @@ class TestAccess(CrmRelationshipCommon):
                         )
                     with self.assertRaisesRegex(AccessError, OWNED_MESSAGE):
                         self._rpc(user, "create", [{"name": "Giả mạo", **vals}])
+        # the import (load) creates and writes through the same methods
+        xmlid = self.customer.get_external_id()[self.customer.id] or None
+        if not xmlid:
+            self.env["ir.model.data"].create(
+                {
+                    "module": "__import__",
+                    "name": "guarded_customer",
+                    "model": "res.partner",
+                    "res_id": self.customer.id,
+                }
+            )
+            xmlid = "__import__.guarded_customer"
+        result = self._rpc(
+            self.relationship_manager,
+            "load",
+            [["id", "name", "period_revenue"], [[xmlid, "Công ty Bảo Mật", "1e9"]]],
+        )
+        self.assertFalse(result["ids"])
+        self.assertIn(OWNED_MESSAGE, result["messages"][0]["message"])
         self.assertEqual(self._stored(self.customer, outputs), before)
         # the plain employee cannot write partners at all
         with self.assertRaises(AccessError):
