@@ -529,6 +529,7 @@ class TestAccess(CrmRelationshipCommon):
             Partner.action_view_care_interactions,
             type(self.env["crm.relationship.tier"]).action_view_partners,
             type(self.env["crm.relationship.kpi"]).action_view_values,
+            type(self.env["crm.relationship.tier.simulation"]).onchange,
         ):
             with self.subTest(method=method.__name__):
                 self.assertTrue(getattr(method, "_readonly", False))

@@ -59,6 +59,12 @@ class CrmRelationshipTierSimulation(models.TransientModel):
             )
         return super().write(vals)
 
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        # the preview only reads the last classification: a read replica may
+        # serve it (DESIGN.md "Scale")
+        return super().onchange(values, field_names, fields_spec)
+
     def _current_revenues(self):
         """``{partner: revenue}`` of the company's customers with revenue > 0 and
         no locked tier, from the last classification."""
