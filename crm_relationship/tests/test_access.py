@@ -478,6 +478,41 @@ class TestAccess(CrmRelationshipCommon):
         self.assertTrue(values.search([("company_id", "=", self.company.id)]))
         self.assertFalse(values.search([("company_id", "=", self.company_b.id)]))
 
+    def test_enroll_and_end_wizards_stay_in_the_user_companies(self):
+        program_b = self.env["crm.relationship.program"].create(
+            {"name": "Chương trình Hà Nội", "company_id": self.company_b.id}
+        )
+        customer_of_b = self._customer("Khách riêng B", company_id=self.company_b.id)
+        enroll = (
+            self.env["crm.relationship.program.enroll"]
+            .with_user(self.relationship_manager)
+            .create(
+                {
+                    "program_id": program_b.id,
+                    "partner_ids": [Command.set(self.customer.ids)],
+                }
+            )
+        )
+        with self.assertRaises(AccessError):
+            enroll.action_enroll()
+        self.assertFalse(program_b.member_ids)
+        end = (
+            self.env["res.partner.relationship.end"]
+            .with_user(self.relationship_manager)
+            .create(
+                {
+                    "partner_ids": [Command.set(customer_of_b.ids)],
+                    "reason": "fraud",
+                }
+            )
+        )
+        with self.assertRaises(AccessError):
+            end.action_end_relationship()
+        for company in self.company | self.company_b:
+            self.assertFalse(
+                customer_of_b.sudo().with_company(company).relationship_end_date
+            )
+
     # ------------------------------------------------------------------
     # ending a relationship
     # ------------------------------------------------------------------
