@@ -189,6 +189,7 @@ class CrmRelationshipKpi(models.Model):
         self.sudo()._recompute_kpis(company_ids=self.env.companies.ids)
         return True
 
+    @api.readonly
     def action_view_values(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -264,6 +264,7 @@ class CrmRelationshipProgram(models.Model):
         for program in self:
             program.interaction_count = counts.get(program, 0)
 
+    @api.readonly
     def action_view_interactions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -273,6 +274,7 @@ class CrmRelationshipProgram(models.Model):
         action["context"] = {"default_program_id": self.id}
         return action
 
+    @api.readonly
     def action_view_members(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -286,6 +288,7 @@ class CrmRelationshipProgram(models.Model):
         action["display_name"] = self.display_name
         return action
 
+    @api.readonly
     def action_view_converted(self):
         action = self.action_view_members()
         action["domain"] = [("program_id", "=", self.id), ("is_converted", "=", True)]

@@ -248,6 +248,7 @@ class CrmRelationshipTier(models.Model):
                     )
                 )
 
+    @api.readonly
     def action_view_partners(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

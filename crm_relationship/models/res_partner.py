@@ -1,9 +1,11 @@
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount, format_date
 
@@ -56,6 +58,57 @@ MANUAL_FIELDS = (
     "relationship_level",
     "relationship_level_locked",
 )
+# outputs of the engines, written in SQL (crm.relationship.classification): no user
+# writes them through create/write, a manager included. A feature adding an
+# output adds it here (names of fields not declared yet are harmless).
+SERVER_OWNED_FIELDS = frozenset(
+    {
+        "relationship_status",
+        "lifetime_value",
+        "historical_revenue",
+        "period_revenue",
+        "previous_period_revenue",
+        "purchase_count",
+        "first_purchase_date",
+        "last_purchase_date",
+        "rfm_recency_score",
+        "rfm_frequency_score",
+        "rfm_monetary_score",
+        "rfm_segment",
+        "relationship_revenue_rank",
+        "region_scope",
+        "care_phase",  # follows care_stage_id (see write)
+        "care_phase_auto",
+        "last_interaction_date",
+        "next_care_date",
+        "care_status",
+        "relationship_end_date",  # through _end_relationship and the resume button
+        "relationship_end_reason",
+        "probability_alive",
+        "predicted_purchases",
+        "health_score",
+        "health_band",
+    }
+)
+# readers of money figures, as core gates res.partner.total_invoiced
+MONEY_GROUPS = (
+    "crm_relationship.crm_relationship_group_user,"
+    "account.group_account_invoice,account.group_account_readonly"
+)
+# set only by server code (relationship_engine_write), never by a client: a
+# context key would be forgeable over RPC
+_ENGINE_WRITE = ContextVar("crm_relationship_engine_write", default=False)
+
+
+@contextmanager
+def relationship_engine_write():
+    """Let server code inside the block write the engines' outputs with the ORM
+    (a partner merge copying the figures of the merged partners, say)."""
+    token = _ENGINE_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _ENGINE_WRITE.reset(token)
 
 
 class ResPartner(models.Model):
@@ -76,7 +129,10 @@ class ResPartner(models.Model):
     )
     relationship_tier_color = fields.Integer(related="relationship_tier_id.color")
     relationship_status = fields.Selection(
-        RELATIONSHIP_STATUSES, "Relationship status", company_dependent=True
+        RELATIONSHIP_STATUSES,
+        "Relationship status",
+        company_dependent=True,
+        readonly=True,
     )
     relationship_level = fields.Selection(
         RELATIONSHIP_LEVELS,
@@ -89,41 +145,53 @@ class ResPartner(models.Model):
     )
     lifetime_value = fields.Float(
         company_dependent=True,
+        readonly=True,
+        groups=MONEY_GROUPS,
         help="Discounted margin the customer is expected to bring over the horizon, "
         "in company currency.",
     )
     historical_revenue = fields.Float(
         "Revenue to date",
         company_dependent=True,
+        readonly=True,
+        groups=MONEY_GROUPS,
         help="Untaxed revenue of every posted invoice minus credit notes.",
     )
     period_revenue = fields.Float(
         "Revenue (window)",
         company_dependent=True,
+        readonly=True,
+        groups=MONEY_GROUPS,
         help="Untaxed revenue of the analysis window, credit notes deducted.",
     )
     previous_period_revenue = fields.Float(
-        "Revenue (previous window)", company_dependent=True
+        "Revenue (previous window)",
+        company_dependent=True,
+        readonly=True,
+        groups=MONEY_GROUPS,
     )
     purchase_count = fields.Integer(
         "Purchases (window)",
         company_dependent=True,
+        readonly=True,
         help="Posted customer invoices in the analysis window.",
     )
-    first_purchase_date = fields.Date(company_dependent=True)
-    last_purchase_date = fields.Date(company_dependent=True)
+    first_purchase_date = fields.Date(company_dependent=True, readonly=True)
+    last_purchase_date = fields.Date(company_dependent=True, readonly=True)
     rfm_recency_score = fields.Integer(
-        "Recency score", company_dependent=True, aggregator="avg"
+        "Recency score", company_dependent=True, readonly=True, aggregator="avg"
     )
     rfm_frequency_score = fields.Integer(
-        "Frequency score", company_dependent=True, aggregator="avg"
+        "Frequency score", company_dependent=True, readonly=True, aggregator="avg"
     )
     rfm_monetary_score = fields.Integer(
-        "Monetary score", company_dependent=True, aggregator="avg"
+        "Monetary score", company_dependent=True, readonly=True, aggregator="avg"
     )
-    rfm_segment = fields.Selection(RFM_SEGMENTS, "RFM segment", company_dependent=True)
+    rfm_segment = fields.Selection(
+        RFM_SEGMENTS, "RFM segment", company_dependent=True, readonly=True
+    )
     relationship_revenue_rank = fields.Integer(
-        "Revenue rank", company_dependent=True, aggregator=False
+        "Revenue rank", company_dependent=True, readonly=True, aggregator=False
     )
     region_scope = fields.Selection(
         [
@@ -132,23 +200,27 @@ class ResPartner(models.Model):
             ("international", "International"),
         ],
         company_dependent=True,
+        readonly=True,
         help="Local: same state as the company; other provinces: same country; "
         "international: another country.",
     )
     relationship_end_date = fields.Date(
-        "Relationship ended on", company_dependent=True, copy=False
+        "Relationship ended on", company_dependent=True, copy=False, readonly=True
     )
     relationship_end_reason = fields.Selection(
         RELATIONSHIP_END_REASONS,
         "Why the relationship ended",
         company_dependent=True,
         copy=False,
+        readonly=True,
     )
     relationship_tier_reason = fields.Char(
-        "Why this tier", compute="_compute_relationship_reasons"
+        "Why this tier", compute="_compute_relationship_reasons", groups=MONEY_GROUPS
     )
     relationship_status_reason = fields.Char(
-        "Why this status", compute="_compute_relationship_reasons"
+        "Why this status",
+        compute="_compute_relationship_reasons",
+        groups=MONEY_GROUPS,
     )
 
     # --- care pipeline, per company (classification, interactions, scheduler) ---
@@ -164,19 +236,24 @@ class ResPartner(models.Model):
         CARE_PHASES,
         "Care phase",
         company_dependent=True,
+        readonly=True,
         help="Before, during or after the sale: follows the care stage.",
     )
     care_phase_auto = fields.Selection(
         CARE_PHASES,
         "Care phase of the facts",
         company_dependent=True,
+        readonly=True,
         help="Phase derived from invoices, payments and opportunities at the last "
         "classification: the stage moves only when it changes.",
     )
-    last_interaction_date = fields.Date("Last interaction", company_dependent=True)
+    last_interaction_date = fields.Date(
+        "Last interaction", company_dependent=True, readonly=True
+    )
     next_care_date = fields.Date(
         "Next care date",
         company_dependent=True,
+        readonly=True,
         help="Last interaction (or first purchase, or creation) plus the contact "
         "interval of the customer's tier.",
     )
@@ -184,6 +261,7 @@ class ResPartner(models.Model):
         CARE_STATUSES,
         "Care status",
         company_dependent=True,
+        readonly=True,
         help="Refreshed every day by the care scheduler: due soon within a week "
         "of the next care date, overdue once it has passed.",
     )
@@ -343,28 +421,103 @@ class ResPartner(models.Model):
             "is_internal_customer",
         ]
 
+    @api.model
+    def default_get(self, fields_list):
+        # a default (context key, ir.default, kanban column) never sets an
+        # output, a tier or a level
+        defaults = super().default_get(fields_list)
+        for fname in SERVER_OWNED_FIELDS.union(MANUAL_FIELDS).intersection(defaults):
+            del defaults[fname]
+        return defaults
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [self._relationship_prepare_vals(vals) for vals in vals_list]
+        return super().create(vals_list)
+
     def write(self, vals):
+        return super().write(self._relationship_prepare_vals(vals))
+
+    def _relationship_prepare_vals(self, vals):
+        """Check ``vals`` of a create or write against who may change what, and
+        complete them: the care phase follows the stage, a tier or level set by
+        hand is locked, and a tier brings its level unless one is given."""
+        trusted = self.env.su or _ENGINE_WRITE.get()
+        if not trusted:
+            self._check_relationship_vals(vals)
+        vals = dict(vals)
         if "care_stage_id" in vals:
             stage = self.env["crm.relationship.care.stage"].browse(
                 vals["care_stage_id"]
             )
-            vals = {**vals, "care_phase": stage.phase or False}
-        manual = [fname for fname in MANUAL_FIELDS if fname in vals]
-        if manual and not self.env.su:
-            if self.filtered(lambda p: p.commercial_partner_id == p):
-                self._check_relationship_manager()
-            if "relationship_tier_id" in vals:
-                vals.setdefault("relationship_tier_locked", True)
-                tier = self.env["crm.relationship.tier"].browse(
-                    vals["relationship_tier_id"]
+            vals["care_phase"] = stage.phase or False
+        if trusted:
+            return vals  # the commercial sync copies the values as they are
+        if "relationship_tier_id" in vals:
+            vals.setdefault("relationship_tier_locked", True)
+            tier = self.env["crm.relationship.tier"].browse(
+                vals["relationship_tier_id"]
+            )
+            if "relationship_level" not in vals and not vals.get(
+                "relationship_level_locked"
+            ):
+                vals["relationship_level"] = tier.relationship_level
+        if "relationship_level" in vals:
+            vals.setdefault("relationship_level_locked", True)
+        return vals
+
+    def _check_relationship_vals(self, vals):
+        """Refuse what a user may not write: the engines' outputs (everyone), a
+        tier or level (managers only, and only locked), a tier of another company.
+
+        Contacts are checked like their commercial partner.
+        """
+        owned = sorted(SERVER_OWNED_FIELDS.intersection(vals))
+        if owned:
+            labels = ", ".join(
+                self._fields[fname]._description_string(self.env)
+                for fname in owned
+                if fname in self._fields
+            )
+            raise AccessError(
+                self.env._(
+                    "These figures are computed by the relationship classification "
+                    "and cannot be changed by hand: %(fields)s. Set a tier or a level "
+                    "with its lock; end or resume a relationship with its buttons.",
+                    fields=labels or ", ".join(owned),
                 )
-                if "relationship_level" not in vals and not vals.get(
-                    "relationship_level_locked"
-                ):
-                    vals["relationship_level"] = tier.relationship_level
-            if "relationship_level" in vals:
-                vals.setdefault("relationship_level_locked", True)
-        return super().write(vals)
+            )
+        if not any(fname in vals for fname in MANUAL_FIELDS):
+            return
+        self._check_relationship_manager()
+        for fname, lock in (
+            ("relationship_tier_id", "relationship_tier_locked"),
+            ("relationship_level", "relationship_level_locked"),
+        ):
+            if fname in vals and lock in vals and not vals[lock]:
+                raise UserError(
+                    self.env._(
+                        "%(field)s: a value set by hand must be locked, or the "
+                        'classification would replace it. Use "Back to automatic '
+                        'tier" to let the classification decide again.',
+                        field=self._fields[fname]._description_string(self.env),
+                    )
+                )
+        tier = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .browse(vals.get("relationship_tier_id") or [])
+        )
+        if tier and tier.company_id != self.env.company:
+            raise ValidationError(
+                self.env._(
+                    "Tier %(tier)s belongs to %(company)s: choose a tier of "
+                    "%(current)s, the company whose classification you change.",
+                    tier=tier.display_name,
+                    company=tier.company_id.display_name,
+                    current=self.env.company.display_name,
+                )
+            )
 
     def _check_relationship_manager(self):
         if not self.env.user.has_group(MANAGER_GROUP):
@@ -527,6 +680,7 @@ class ResPartner(models.Model):
             )
             partner.relationship_has_nps = bool(partner_stats["nps"])
 
+    @api.readonly
     def action_view_relationship_feedback(self):
         self.ensure_one()
         customer = self.commercial_partner_id
@@ -698,6 +852,7 @@ class ResPartner(models.Model):
                 partner.commercial_partner_id, 0
             )
 
+    @api.readonly
     def action_view_care_interactions(self):
         self.ensure_one()
         partner = self.commercial_partner_id

@@ -302,11 +302,12 @@ class TestProgram(CrmRelationshipCommon):
         program._recompute_results(as_of="2026-06-30")
         self.assertEqual(program.revenue, 70.0)
         other_program = self._program(name="Elsewhere", company_id=other.id)
-        self.assertFalse(
+        self.assertEqual(
             self.Program.with_user(self.relationship_user).search(
                 [("id", "in", (program | other_program).ids)]
-            )
-            - program
+            ),
+            program,
+            "the user sees the programs of their company, and only those",
         )
 
     # ------------------------------------------------------------------

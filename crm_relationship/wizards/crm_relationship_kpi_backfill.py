@@ -56,7 +56,9 @@ class CrmRelationshipKpiBackfill(models.TransientModel):
             wizard.snapshot_preview = ", ".join(shown)
 
     def _compute_queued_count(self):
-        queued = len(self.env["crm.relationship.kpi"].sudo()._kpi_backfill_queue())
+        allowed = set(self.env.companies.ids)
+        queue = self.env["crm.relationship.kpi"].sudo()._kpi_backfill_queue()
+        queued = sum(1 for _day, company_id in queue if company_id in allowed)
         for wizard in self:
             wizard.queued_count = queued
 
@@ -94,7 +96,18 @@ class CrmRelationshipKpiBackfill(models.TransientModel):
         return dates
 
     def _companies(self):
-        return self.company_ids & self.env.companies
+        """The chosen companies the user works in now (an empty scope would
+        mean every company to the KPI engine)."""
+        companies = self.env.companies & self.sudo().company_ids
+        if not companies:
+            raise UserError(
+                self.env._(
+                    "Choose at least one of the companies you are working in: "
+                    "%(companies)s.",
+                    companies=", ".join(self.env.companies.mapped("name")),
+                )
+            )
+        return companies
 
     def action_backfill(self):
         """Compute every snapshot now, in this request: for small databases.

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools import tiering
@@ -23,11 +24,9 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         res = super().default_get(fields_list)
-        company = (
-            self.env["res.company"].browse(res.get("company_id")) or self.env.company
-        )
+        res["company_id"] = self.env.company.id
         tiers = self.env["crm.relationship.tier"].search(
-            [("company_id", "=", company.id), ("tier_type", "=", "revenue")]
+            [("company_id", "=", self.env.company.id), ("tier_type", "=", "revenue")]
         )
         res["line_ids"] = [
             fields.Command.create(
@@ -42,6 +41,29 @@ class CrmRelationshipTierSimulation(models.TransientModel):
             for tier in tiers
         ]
         return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the current company, never one sent by the client: env.company is
+        # always one of the user's allowed companies
+        for vals in vals_list:
+            vals["company_id"] = self.env.company.id
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "company_id" in vals and any(
+            wizard.company_id.id != vals["company_id"] for wizard in self
+        ):
+            raise ValidationError(
+                self.env._("A simulation stays in the company it was started in.")
+            )
+        return super().write(vals)
+
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        # the preview only reads the last classification: a read replica may
+        # serve it (DESIGN.md "Scale")
+        return super().onchange(values, field_names, fields_spec)
 
     def _current_revenues(self):
         """``{partner: revenue}`` of the company's customers with revenue > 0 and
@@ -132,6 +154,20 @@ class CrmRelationshipTierSimulationLine(models.TransientModel):
     simulated_revenue = fields.Monetary(
         "Revenue after", currency_field="currency_id", compute="_compute_simulated"
     )
+
+    @api.constrains("tier_id", "simulation_id")
+    def _check_tier_company(self):
+        for line in self.sudo():
+            if line.tier_id.company_id != line.simulation_id.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s belongs to %(company)s, not to %(simulated)s "
+                        "whose thresholds are simulated.",
+                        tier=line.tier_id.display_name,
+                        company=line.tier_id.company_id.display_name,
+                        simulated=line.simulation_id.company_id.display_name,
+                    )
+                )
 
     @api.depends("tier_id")
     def _compute_current(self):

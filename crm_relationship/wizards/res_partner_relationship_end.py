@@ -25,7 +25,10 @@ class ResPartnerRelationshipEnd(models.TransientModel):
 
     def action_end_relationship(self):
         self.ensure_one()
-        self.partner_ids.commercial_partner_id._end_relationship(
-            self.reason, self.note, self.date
-        )
+        # every selected customer (a plain read would silently drop those the
+        # user may not see), each of which the user must be allowed to change:
+        # the end itself is written as the superuser
+        customers = self.sudo().partner_ids.commercial_partner_id.with_env(self.env)
+        customers.check_access("write")
+        customers._end_relationship(self.reason, self.note, self.date)
         return {"type": "ir.actions.act_window_close"}
