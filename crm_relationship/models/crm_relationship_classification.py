@@ -45,7 +45,7 @@ CARE_DATE_FIELDS = {
     "care_status": "str",
 }
 RUN_TABLE = "crm_relationship_run"
-READ_BATCH_SIZE = 50000
+READ_BATCH_SIZE = 20000
 ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
 # what the rules read of a tier, as plain data (the loop runs per customer)
 TierInfo = namedtuple(
@@ -127,12 +127,7 @@ class CrmRelationshipClassification(models.AbstractModel):
         self.env.flush_all()  # the facts are read with SQL
         self._build_run_table(company, as_of, partner_ids)
         context = self._rules_context(company, as_of)
-        after = 0
-        while True:
-            rows = self._read_run_batch(company, after, with_stored)
-            if not rows:
-                break
-            after = rows[-1]["pid"]
+        for rows in self._read_run_rows(company, with_stored):
             yield {row["pid"]: self._classify(row, context) for row in rows}
         self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
 
@@ -221,11 +216,12 @@ class CrmRelationshipClassification(models.AbstractModel):
                 interactions=Facts._last_interactions_sql(company, as_of),
             )
         )
-        self.env.cr.execute(SQL("CREATE INDEX ON %s (pid)", SQL.identifier(RUN_TABLE)))
 
     @api.model
-    def _read_run_batch(self, company, after, with_stored):
-        """The next rows of the run table after partner ``after``, as dicts; with
+    def _read_run_rows(self, company, with_stored):
+        """Yield the rows of the run table as lists of dicts, READ_BATCH_SIZE at
+        a time, from one query on a server-side cursor (held over the commits of
+        a cron run), so that memory does not grow with the book. With
         ``with_stored``, ``"_stored"`` is the tuple of the values stored now (the
         partner's own, or None when a contact holds other values)."""
         stored = SQL("")
@@ -248,30 +244,33 @@ class CrmRelationshipClassification(models.AbstractModel):
                 ),
                 typed=SQL(", ").join(own),
             )
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                """SELECT r.* %(stored)s
-                     FROM %(table)s r JOIN res_partner p ON p.id = r.pid
-                    WHERE r.pid > %(after)s
-                 ORDER BY r.pid LIMIT %(limit)s""",
-                stored=stored,
-                table=SQL.identifier(RUN_TABLE),
-                after=after,
-                limit=READ_BATCH_SIZE,
-            )
+        query = SQL(
+            "SELECT r.* %s FROM %s r JOIN res_partner p ON p.id = r.pid",
+            stored,
+            SQL.identifier(RUN_TABLE),
         )
-        names = [column.name for column in cr.description]
-        width = len(names) - (len(CLASSIFICATION_FIELDS) + 1 if with_stored else 0)
-        names = names[:width]
-        rows = []
-        for record in cr.fetchall():
-            row = dict(zip(names, record[:width], strict=True))
-            row["_stored"] = (
-                None if not with_stored or record[width] else record[width + 1 :]
-            )
-            rows.append(row)
-        return rows
+        width = None
+        cursor = self.env.cr._cnx.cursor("crm_relationship_run_rows", withhold=True)
+        try:
+            cursor.execute(query.code, query.params)
+            while records := cursor.fetchmany(READ_BATCH_SIZE):
+                if width is None:
+                    names = [column.name for column in cursor.description]
+                    width = len(names) - (
+                        len(CLASSIFICATION_FIELDS) + 1 if with_stored else 0
+                    )
+                    names = names[:width]
+                yield [
+                    dict(
+                        zip(names, record[:width], strict=True),
+                        _stored=None
+                        if not with_stored or record[width]
+                        else record[width + 1 :],
+                    )
+                    for record in records
+                ]
+        finally:
+            cursor.close()
 
     @api.model
     def _stored_sql(self, alias, fname, key):
