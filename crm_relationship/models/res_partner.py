@@ -99,9 +99,9 @@ CARE_STATUSES = [
     ("due_soon", "Due soon"),
     ("overdue", "Overdue"),
 ]
-ACTIVITY_BATCH_SIZE = 1000
 # priority stars of a tier's customers
 TIER_PRIORITY = {"vip": 3, "large": 2, "medium": 1}
+ACTIVITY_BATCH_SIZE = 1000
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 MANUAL_FIELDS = (
     "relationship_tier_id",
