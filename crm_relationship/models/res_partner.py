@@ -99,8 +99,6 @@ CARE_STATUSES = [
     ("due_soon", "Due soon"),
     ("overdue", "Overdue"),
 ]
-# priority stars of a tier's customers
-TIER_PRIORITY = {"vip": 3, "large": 2, "medium": 1}
 ACTIVITY_BATCH_SIZE = 1000
 MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 MANUAL_FIELDS = (
@@ -1269,8 +1267,9 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     @api.depends("relationship_tier_id", "lifetime_value")
     def _compute_relationship_priority(self):
+        tier_stars = {"vip": 3, "large": 2, "medium": 1}
         for partner in self:
-            stars = TIER_PRIORITY.get(partner.relationship_tier_id.code, 0)
+            stars = tier_stars.get(partner.relationship_tier_id.code, 0)
             if stars and partner.lifetime_value <= 0:
                 stars -= 1
             partner.relationship_priority = str(stars)
