@@ -52,6 +52,10 @@
         "demo/crm_relationship_kpi_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crm_relationship/static/src/scss/*.scss",
+            "crm_relationship/static/src/fields/*",
+        ],
         "web.assets_tests": ["crm_relationship/static/tests/tours/**/*"],
     },
     "uninstall_hook": "uninstall_hook",

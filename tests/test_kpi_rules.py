@@ -71,3 +71,48 @@ def test_week_end_and_daily_snapshot_dates():
     assert kpi.snapshot_dates(date(2026, 6, 2), date(2026, 6, 1), "day") == []
     with pytest.raises(ValueError):
         kpi.snapshot_dates(date(2026, 6, 1), date(2026, 6, 2), "year")
+
+
+def test_month_starts_cross_the_year():
+    assert kpi.month_starts(date(2026, 2, 14), 3) == [
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+    ]
+
+
+def test_scorecard_compares_with_the_month_before_the_latest():
+    months = kpi.month_starts(date(2026, 6, 15), 4)
+    points = {date(2026, 3, 1): 60.0, date(2026, 5, 1): 72.0, date(2026, 6, 1): 80.0}
+    card = kpi.scorecard(points, months, 70.0, True, (80.0, date(2026, 6, 10)))
+    assert card.trend == (60.0, None, 72.0, 80.0)
+    assert card.previous == 72.0
+    assert card.change == 8.0
+    assert card.on_target is True
+    assert card.improved is True
+
+
+def test_scorecard_lower_is_better_and_gaps():
+    months = kpi.month_starts(date(2026, 6, 15), 3)
+    points = {date(2026, 4, 1): 20.0, date(2026, 6, 1): 40.0}
+    card = kpi.scorecard(points, months, 30.0, False, (40.0, date(2026, 6, 1)))
+    assert card.previous is None, "May has no snapshot: no change is made up"
+    assert card.change is None
+    assert card.improved is None
+    assert card.on_target is False
+
+
+def test_scorecard_without_value():
+    months = kpi.month_starts(date(2026, 6, 15), 2)
+    card = kpi.scorecard({}, months, 10.0)
+    assert card.latest is None
+    assert card.on_target is None
+    assert card.trend == (None, None)
+
+
+def test_scorecard_unchanged_is_neither_better_nor_worse():
+    months = kpi.month_starts(date(2026, 6, 15), 2)
+    points = {date(2026, 5, 1): 5.0, date(2026, 6, 1): 5.0}
+    card = kpi.scorecard(points, months, 1.0, True, (5.0, date(2026, 6, 2)))
+    assert card.change == 0.0
+    assert card.improved is None

@@ -8,6 +8,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date, formatLang
 
 from ..tools import kpi as kpi_rules
 from ..tools.status import window_start
@@ -36,6 +37,8 @@ CODE_BOUNDS = {
     "nps": (-100.0, 100.0),
     "program_roi": (-100.0, None),
 }
+# months drawn by the trend of a dashboard card
+TREND_MONTHS = 12
 TOP_TIER_CODES = ("vip", "large")
 # customer KPIs that get a breakdown per tier (retention and churn do not: a
 # customer who left has dropped to the inactive tier)
@@ -86,41 +89,140 @@ class CrmRelationshipKpi(models.Model):
         "History",
         domain=[("breakdown", "=", "total")],
     )
-    latest_value = fields.Float(compute="_compute_latest_value")
-    latest_date = fields.Date("Latest snapshot", compute="_compute_latest_value")
-    has_value = fields.Boolean(compute="_compute_latest_value")
-    on_target = fields.Boolean(compute="_compute_latest_value")
+    latest_value = fields.Float(compute="_compute_dashboard")
+    latest_date = fields.Date("Latest snapshot", compute="_compute_dashboard")
+    has_value = fields.Boolean(compute="_compute_dashboard")
+    on_target = fields.Boolean(compute="_compute_dashboard")
+    # --- dashboard card (current company) ---
+    previous_value = fields.Float(
+        compute="_compute_dashboard",
+        help="Last value of the month before the latest snapshot's month.",
+    )
+    has_previous = fields.Boolean(compute="_compute_dashboard")
+    value_change = fields.Float("Change", compute="_compute_dashboard")
+    change_direction = fields.Selection(
+        [("up", "Up"), ("down", "Down"), ("flat", "Unchanged")],
+        compute="_compute_dashboard",
+    )
+    change_is_good = fields.Boolean(compute="_compute_dashboard")
+    latest_display = fields.Char("Latest", compute="_compute_dashboard")
+    target_display = fields.Char("Target value", compute="_compute_dashboard")
+    change_display = fields.Char("Change since", compute="_compute_dashboard")
+    dashboard_color = fields.Integer(
+        compute="_compute_dashboard",
+        help="Card colour: green on target, red off target, none without value.",
+    )
+    dashboard_graph_data = fields.Text(compute="_compute_dashboard")
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "A KPI code must be unique."),
     ]
 
-    @api.depends_context("company")
-    @api.depends("target", "higher_is_better")
-    def _compute_latest_value(self):
-        latest = {}
-        if self.ids:
-            self.env["crm.relationship.kpi.value"].flush_model()
-            rows = self.env.execute_query(
-                SQL(
-                    """SELECT DISTINCT ON (kpi_id) kpi_id, value, date
-                         FROM crm_relationship_kpi_value
-                        WHERE kpi_id = ANY(%s) AND company_id = %s
-                          AND breakdown = 'total'
-                     ORDER BY kpi_id, date DESC""",
-                    self.ids,
-                    self.env.company.id,
-                )
-            )
-            latest = {kpi_id: (value, day) for kpi_id, value, day in rows}
+    @api.depends_context("company", "lang")
+    @api.depends("target", "higher_is_better", "unit")
+    def _compute_dashboard(self):
+        """Every card of the dashboard from two queries over all the KPIs of
+        ``self``: the last snapshot of each, and the last one of each of the
+        TREND_MONTHS months shown (company totals of the current company)."""
+        company = self.env.company
+        months = kpi_rules.month_starts(fields.Date.context_today(self), TREND_MONTHS)
+        latest, points = self._dashboard_snapshots(company, months[0])
+        labels = [
+            format_date(self.env, month, date_format="MMM yy") for month in months
+        ]
         for kpi in self:
-            value, day = latest.get(kpi.id, (None, None))
-            kpi.latest_value = value or 0.0
-            kpi.latest_date = day
-            kpi.has_value = value is not None
-            kpi.on_target = bool(
-                kpi_rules.on_target(value, kpi.target, kpi.higher_is_better)
+            card = kpi_rules.scorecard(
+                points.get(kpi.id, {}),
+                months,
+                kpi.target,
+                kpi.higher_is_better,
+                latest.get(kpi.id),
             )
+            kpi.latest_value = card.latest or 0.0
+            kpi.latest_date = card.latest_date
+            kpi.has_value = card.latest is not None
+            kpi.on_target = bool(card.on_target)
+            kpi.previous_value = card.previous or 0.0
+            kpi.has_previous = card.previous is not None
+            kpi.value_change = card.change or 0.0
+            kpi.change_direction = card.change is not None and (
+                "flat" if not card.change else "up" if card.change > 0 else "down"
+            )
+            kpi.change_is_good = bool(card.improved)
+            kpi.latest_display = kpi._dashboard_format(card.latest)
+            kpi.target_display = kpi._dashboard_format(kpi.target)
+            kpi.change_display = kpi._dashboard_format(card.change, signed=True)
+            kpi.dashboard_color = (
+                0 if card.on_target is None else 10 if card.on_target else 1
+            )
+            kpi.dashboard_graph_data = json.dumps(
+                [
+                    {
+                        "values": [
+                            {"x": label, "y": value}
+                            for label, value in zip(labels, card.trend, strict=True)
+                        ],
+                        "key": kpi.name,
+                        "title": "",
+                        "is_sample_data": False,
+                    }
+                ]
+            )
+
+    def _dashboard_snapshots(self, company, since):
+        """``({kpi id: (value, date)}, {kpi id: {month start: value}})``: the last
+        company-total snapshot of each KPI of ``self``, and of each month from
+        ``since``."""
+        if not self.ids:
+            return {}, {}
+        self.env["crm.relationship.kpi.value"].flush_model()
+        latest_rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT ON (kpi_id) kpi_id, value, date
+                     FROM crm_relationship_kpi_value
+                    WHERE kpi_id = ANY(%s) AND company_id = %s
+                      AND breakdown = 'total'
+                 ORDER BY kpi_id, date DESC""",
+                self.ids,
+                company.id,
+            )
+        )
+        month_rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT ON (kpi_id, month) kpi_id,
+                          date_trunc('month', date)::date AS month, value
+                     FROM crm_relationship_kpi_value
+                    WHERE kpi_id = ANY(%s) AND company_id = %s
+                      AND breakdown = 'total' AND date >= %s
+                 ORDER BY kpi_id, month, date DESC""",
+                self.ids,
+                company.id,
+                since,
+            )
+        )
+        points = {}
+        for kpi_id, month, value in month_rows:
+            points.setdefault(kpi_id, {})[month] = value
+        return {kpi_id: (value, day) for kpi_id, value, day in latest_rows}, points
+
+    def _dashboard_format(self, value, signed=False):
+        """``value`` as the card shows it, in the KPI's unit; empty when None."""
+        self.ensure_one()
+        if value is None:
+            return ""
+        sign = "+" if signed and value > 0 else ""
+        if self.unit == "amount":
+            currency = self.env.company.currency_id
+            return sign + formatLang(self.env, value, currency_obj=currency)
+        digits = 0 if self.unit == "count" else 1
+        number = sign + formatLang(self.env, value, digits=digits)
+        if self.unit == "percent":
+            if signed:
+                return self.env._("%(number)s pts", number=number)
+            return f"{number} %"
+        if self.unit == "hours":
+            return self.env._("%(number)s h", number=number)
+        return number
 
     def _bounds(self):
         self.ensure_one()
@@ -197,6 +299,34 @@ class CrmRelationshipKpi(models.Model):
         )
         action["domain"] = [("kpi_id", "=", self.id)]
         action["context"] = {"search_default_filter_total": 1}
+        action["display_name"] = self.name
+        return action
+
+    @api.readonly
+    def action_view_tier_breakdown(self):
+        """The KPI's values per tier, as a graph grouped by tier."""
+        name = self.env._("%(kpi)s by tier", kpi=self.name)
+        return self._action_view_breakdown("tier", "tier_id", name)
+
+    @api.readonly
+    def action_view_team_breakdown(self):
+        """The KPI's values per sales team, as a graph grouped by team."""
+        name = self.env._("%(kpi)s by sales team", kpi=self.name)
+        return self._action_view_breakdown("team", "team_id", name)
+
+    def _action_view_breakdown(self, breakdown, group_field, name):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_relationship_kpi_value_action"
+        )
+        action["display_name"] = name
+        action["domain"] = [("kpi_id", "=", self.id), ("breakdown", "=", breakdown)]
+        action["context"] = {
+            "group_by": [group_field, "date:month"],
+            "graph_groupbys": ["date:month", group_field],
+            "pivot_row_groupby": [group_field],
+            "pivot_column_groupby": ["date:month"],
+        }
         return action
 
     # ------------------------------------------------------------------

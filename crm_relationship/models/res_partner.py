@@ -268,6 +268,13 @@ class ResPartner(models.Model):
     care_overdue = fields.Boolean(
         "Care overdue", compute="_compute_care_overdue", search="_search_care_overdue"
     )
+    relationship_priority = fields.Selection(
+        [("0", "Normal"), ("1", "Medium"), ("2", "High"), ("3", "Very high")],
+        "Relationship priority",
+        compute="_compute_relationship_priority",
+        help="Stars from the tier (VIP 3, large 2, medium 1), one less when the "
+        "customer is not expected to bring any more value (no lifetime value).",
+    )
     care_interaction_ids = fields.One2many(
         "crm.relationship.interaction", "partner_id", "Interactions"
     )
@@ -832,6 +839,16 @@ class ResPartner(models.Model):
     def _compute_care_overdue(self):
         for partner in self:
             partner.care_overdue = partner.care_status == "overdue"
+
+    @api.depends_context("company")
+    @api.depends("relationship_tier_id", "lifetime_value")
+    def _compute_relationship_priority(self):
+        tier_stars = {"vip": 3, "large": 2, "medium": 1}
+        for partner in self:
+            stars = tier_stars.get(partner.relationship_tier_id.code, 0)
+            if stars and partner.lifetime_value <= 0:
+                stars -= 1
+            partner.relationship_priority = str(stars)
 
     def _search_care_overdue(self, operator, value):
         if operator not in ("=", "!="):

@@ -6,6 +6,7 @@ Rates are percentages (0..100).
 """
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 NPS_PROMOTER_MIN = 9
@@ -96,3 +97,57 @@ def snapshot_dates(date_from, date_to, frequency):
         dates.append(day)
         day += step
     return dates
+
+
+def month_starts(today, count):
+    """First days of the ``count`` months ending with ``today``'s, oldest first."""
+    months = []
+    year, month = today.year, today.month
+    for _index in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """What a dashboard card shows of one KPI: ``trend`` has one value per month
+    (None for a month without a snapshot); ``previous`` is the value of the month
+    before the latest snapshot's, and ``change`` the move since then."""
+
+    latest: float | None
+    latest_date: date | None
+    previous: float | None
+    change: float | None
+    trend: tuple
+    on_target: bool | None
+    improved: bool | None
+
+
+def scorecard(points, months, target, higher_is_better=True, latest=None):
+    """The card of a KPI from ``points``, ``{month start: value}`` holding the
+    last snapshot of each month of ``months`` (oldest first) that has one.
+
+    ``latest`` is ``(value, date)`` of the last snapshot ever, which may be older
+    than the months shown; None when the KPI has never been measured.
+    """
+    trend = tuple(points.get(month) for month in months)
+    value, day = latest or (None, None)
+    previous = None
+    if day is not None:
+        latest_month = day.replace(day=1)
+        previous_month = (latest_month - timedelta(days=1)).replace(day=1)
+        previous = points.get(previous_month)
+    change = None if value is None or previous is None else value - previous
+    improved = None
+    if change:
+        improved = change > 0 if higher_is_better else change < 0
+    return Scorecard(
+        latest=value,
+        latest_date=day,
+        previous=previous,
+        change=change,
+        trend=trend,
+        on_target=on_target(value, target, higher_is_better),
+        improved=improved,
+    )
