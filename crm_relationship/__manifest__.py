@@ -36,6 +36,7 @@
         "views/crm_relationship_channel_views.xml",
         "views/crm_relationship_interaction_views.xml",
         "views/res_partner_views.xml",
+        "views/crm_relationship_history_views.xml",
         "views/res_config_settings_views.xml",
         "data/crm_relationship_kpi_data.xml",
         "wizards/crm_relationship_kpi_backfill_views.xml",
