@@ -9,3 +9,4 @@ from . import test_tier
 from . import test_care
 from . import test_care_rules
 from . import test_kpi
+from . import test_health_score
