@@ -10,3 +10,4 @@ from . import test_care
 from . import test_care_rules
 from . import test_kpi
 from . import test_health_score
+from . import test_history
