@@ -11,3 +11,4 @@ from . import test_care_rules
 from . import test_kpi
 from . import test_health_score
 from . import test_history
+from . import test_predictive
