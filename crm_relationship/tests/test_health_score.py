@@ -206,3 +206,42 @@ class TestHealthScore(CrmRelationshipCommon):
                     self.company.write(vals)
         self.assertEqual(self.company.relationship_health_weight_care, 15)
         self.assertEqual(self.company.relationship_likely_lost_threshold, 30)
+
+    def _kpis(self):
+        values = self.env["crm.relationship.kpi.value"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("date", "=", self.as_of),
+                ("breakdown", "=", "total"),
+                ("kpi_id.code", "in", ("average_health_score", "at_risk_customers")),
+            ]
+        )
+        return {value.kpi_id.code: value.value for value in values}
+
+    def test_health_kpis_of_a_past_date_and_of_today(self):
+        # 87, 38, 21, 50, 88 and 18: mean 302 / 6; B, C and F at risk
+        expected = {"average_health_score": 302 / 6, "at_risk_customers": 3}
+        Kpi = self.env["crm.relationship.kpi"]
+        Kpi._recompute_kpis(as_of=self.as_of, company_ids=self.company.ids)
+        kpis = self._kpis()
+        self.assertAlmostEqual(
+            kpis["average_health_score"], expected["average_health_score"]
+        )
+        self.assertEqual(kpis["at_risk_customers"], 3)
+        with freeze_time("2026-06-30 12:00:00"):
+            self._run()  # today's KPIs read the stored figures
+            Kpi._recompute_kpis(as_of=self.as_of, company_ids=self.company.ids)
+        kpis = self._kpis()
+        self.assertAlmostEqual(
+            kpis["average_health_score"], expected["average_health_score"]
+        )
+        self.assertEqual(kpis["at_risk_customers"], 3)
+        self.assertFalse(
+            self.env["crm.relationship.kpi.value"].search_count(
+                [
+                    ("company_id", "=", self.company.id),
+                    ("kpi_id.code", "=", "expected_revenue_next_12_months"),
+                ]
+            ),
+            "no predictive method, no expected revenue",
+        )

@@ -322,3 +322,22 @@ class TestPredictive(CrmRelationshipCommon):
             .with_user(self.relationship_user)
             .relationship_expected_spend
         )
+
+    def test_expected_revenue_kpi(self):
+        expected = sum(
+            expected_spend(self.gamma_gamma, x, m)
+            * expected_purchases(self.bgnbd, 12 * MONTH, x, t_x, age)
+            for x, t_x, age, m in zip(*(c.tolist() for c in self.columns), strict=True)
+        )
+        self.env["crm.relationship.kpi"]._recompute_kpis(
+            as_of=AS_OF, company_ids=self.company.ids
+        )
+        value = self.env["crm.relationship.kpi.value"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("date", "=", AS_OF),
+                ("breakdown", "=", "total"),
+                ("kpi_id.code", "=", "expected_revenue_next_12_months"),
+            ]
+        )
+        self.assertAlmostEqual(value.value / expected, 1, delta=0.02)
