@@ -49,6 +49,7 @@
         "demo/crm_relationship_feedback_demo.xml",
         "demo/crm_relationship_program_demo.xml",
         "demo/crm_relationship_interaction_demo.xml",
+        "demo/crm_relationship_history_demo.xml",
         "demo/crm_relationship_kpi_demo.xml",
     ],
     "assets": {

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import threading
 from contextlib import contextmanager
@@ -203,6 +204,10 @@ class CrmRelationshipClassification(models.AbstractModel):
                    ht.relationship_level AS today_level,
                    ht.health_band AS today_band,
                    ht.health_score AS today_health_score,
+                   ht.previous_tier_id AS today_previous_tier_id,
+                   ht.previous_status AS today_previous_status,
+                   ht.previous_level AS today_previous_level,
+                   ht.previous_health_band AS today_previous_band,
                    w.won_date,
                    oo.pid IS NOT NULL AS open_opportunity,
                    li.last_interaction,
@@ -557,7 +562,12 @@ class CrmRelationshipClassification(models.AbstractModel):
             )
             return result
         result["bgnbd"] = clv.fit_bgnbd(x, t_x, age)
-        result["gamma_gamma"] = clv.fit_gamma_gamma(x, m)
+        # Gamma-Gamma's v is in currency: fit on spends divided by their mean,
+        # so that its bounds do not depend on the currency (p, q are free of
+        # it), then scale v back
+        scale = float(np.mean(m[(x > 0) & (m > 0)]))
+        fit = clv.fit_gamma_gamma(x, m / scale)
+        result["gamma_gamma"] = dataclasses.replace(fit, v=fit.v * scale)
         result["verdict"] = clv.fit_verdict(result["bgnbd"], result["gamma_gamma"])
         return result
 
@@ -756,10 +766,17 @@ class CrmRelationshipClassification(models.AbstractModel):
                     row["today_level"],
                     row["today_band"],
                 )
+                before = health.RelationshipState(
+                    row["today_previous_tier_id"],
+                    row["today_previous_status"],
+                    row["today_previous_level"],
+                    row["today_previous_band"],
+                )
                 if (
                     due
                     and today == new
-                    and (row["today_health_score"] == vals["health_score"])
+                    and before == (previous or health.RelationshipState())
+                    and row["today_health_score"] == vals["health_score"]
                 ):
                     continue
                 to_delete.append(row["history_today_id"])

@@ -1,4 +1,9 @@
-from odoo import api, fields, models
+import random
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools import clv, health
@@ -396,3 +401,65 @@ class ResCompany(models.Model):
             for name in names:
                 vals[f"relationship_fit_{name}"] = getattr(fit, name) if fit else 0.0
         self.sudo().write(vals)
+
+    @api.model
+    def _relationship_demo_predictive(self):
+        """Demo data: enough repeat buyers for a trusted predictive fit in the
+        main company (a seeded population of small shops buying at their own
+        pace), a VIP that bought every week, then went silent (likely lost),
+        the predictive method, and a classification six months ago before
+        today's, so that tier moves show in the history."""
+        company = self.env.ref("base.main_company")
+        today = fields.Date.context_today(self)
+        rnd = random.Random(42)
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Cửa hàng bán lẻ {n:02d}", "is_company": True}
+                for n in range(1, 61)
+            ]
+        )
+        vip = self.env["res.partner"].create(
+            {"name": "Công ty CP Thương mại Đông Á", "is_company": True}
+        )
+
+        def move(partner, day, amount):
+            return {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": day,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Hàng hóa và dịch vụ",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [],
+                        }
+                    )
+                ],
+            }
+
+        vals_list = []
+        for partner in partners:
+            day = today - timedelta(days=rnd.randrange(120, 540))
+            rate = rnd.gammavariate(2, 1 / 20)  # purchases per week
+            dropout = rnd.betavariate(1.2, 4)
+            spend = rnd.gammavariate(3, 1 / 20000)
+            while day <= today:
+                vals_list.append(
+                    move(partner, day, round(rnd.gammavariate(3, 1 / spend), -2))
+                )
+                if rnd.random() < dropout:
+                    break
+                day += timedelta(days=max(1, int(rnd.expovariate(rate) * 7)))
+        first = today - relativedelta(months=11)
+        for week in range(20):
+            amount = round(rnd.uniform(60000, 90000), -2)
+            vals_list.append(move(vip, first + timedelta(weeks=week), amount))
+        self.env["account.move"].with_company(company).create(vals_list).action_post()
+        company.relationship_clv_method = "bgnbd"
+        Partner = self.env["res.partner"]
+        Partner._recompute_relationship(
+            as_of=today - relativedelta(months=6), company_ids=company.ids
+        )
+        Partner._recompute_relationship(as_of=today, company_ids=company.ids)
