@@ -242,9 +242,12 @@ venv_ensure() {
         fi
         odoo_tree_check "$tree"
     fi
-    # Odoo 18's setup.py needs setuptools < 80 (also inside pip's build envs).
+    # setuptools < 80 for Odoo's setup.py and the sdists that import
+    # pkg_resources (cbor2 on Python 3.11), also in pip's build environments:
+    # PIP_BUILD_CONSTRAINT, since recent pip (26.3 here) no longer applies
+    # PIP_CONSTRAINT there.
     printf 'setuptools<80\n' >"$VENV_DIR/constraints.txt"
-    export PIP_CONSTRAINT="$VENV_DIR/constraints.txt"
+    export PIP_CONSTRAINT="$VENV_DIR/constraints.txt" PIP_BUILD_CONSTRAINT="$VENV_DIR/constraints.txt"
     local pip_hint="see $VENV_LOG; this step needs PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS pointing to a mirror or wheelhouse)"
     note "Installing Odoo's requirements (PyPI)"
     venv_pip --upgrade pip 'setuptools<80' wheel || die "pip could not upgrade itself in $VENV_DIR ($pip_hint)."
@@ -268,7 +271,7 @@ venv_ensure() {
     venv_pip "pytest==$PYTEST_VERSION" "pytest-odoo==$PYTEST_ODOO_VERSION" \
         "websocket-client==$WEBSOCKET_CLIENT_VERSION" -r "$REPO_ROOT/requirements.txt" \
         || die "pip could not install pytest-odoo, websocket-client or requirements.txt ($pip_hint)."
-    unset PIP_CONSTRAINT
+    unset PIP_CONSTRAINT PIP_BUILD_CONSTRAINT
     odoo_check || die "$ODOO_UNAVAILABLE (see $VENV_LOG)."
     printf '%s\n' "$source" >"$VENV_DIR/.crm_relationship-built"
     note "Built $VENV_DIR: $("$ODOO_PYTHON" -c 'import odoo.release as r; print("Odoo", r.version)')"
