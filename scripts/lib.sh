@@ -24,6 +24,12 @@ ODOO_PYTHON="${ODOO_PYTHON:-}"
 VENV_DIR="$REPO_ROOT/.venv"
 ODOO_DEFAULT_SOURCE=https://github.com/odoo/odoo.git
 ODOO_BRANCH=18.0
+# A relative ODOO_SOURCE folder is read from where the script was called (the
+# scripts then change to the repository root).
+case ${ODOO_SOURCE:-} in
+    '' | /* | *://* | git@*:*) ;;
+    *) [ -d "$ODOO_SOURCE" ] && ODOO_SOURCE=$(cd "$ODOO_SOURCE" && pwd) ;;
+esac
 
 # Tools run by python3 (the linters need no Odoo); versions installed when
 # missing. ruff and pylint-odoo are also replaced when another version is
