@@ -275,7 +275,7 @@ def _predictive_fit(env):
     engine = env["crm.relationship.classification"]
     company = env.ref("base.main_company")
     started = time.perf_counter()
-    columns = engine._predictive_columns(company, date.fromisoformat(NEXT_DAY), [])
+    columns = engine._predictive_columns(company, date.fromisoformat(AS_OF), [])
     read = time.perf_counter() - started
     started = time.perf_counter()
     result = engine._fit_company(columns)
@@ -314,7 +314,7 @@ def _classify_predictive(env):
     """A first run with the method ``bgnbd`` (after ``reset_classification``):
     fit, predictions, health and history of every customer."""
     env.ref("base.main_company").relationship_clv_method = "bgnbd"
-    written = env["res.partner"].browse()._recompute_relationship(as_of=NEXT_DAY)
+    written = env["res.partner"].browse()._recompute_relationship(as_of=AS_OF)
     company = env.ref("base.main_company")
     _EXTRA.append(
         f"fit {company.relationship_fit_status} "
