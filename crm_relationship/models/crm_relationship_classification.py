@@ -698,7 +698,11 @@ class CrmRelationshipClassification(models.AbstractModel):
                 "relationship_likely_lost": False,
             }
         alive, purchases, spend, _value = predicted
-        threshold = ctx["company"].relationship_likely_lost_threshold / 100
+        threshold = ctx.get("likely_lost")
+        if threshold is None:
+            threshold = ctx["likely_lost"] = (
+                ctx["company"].relationship_likely_lost_threshold / 100
+            )
         return {
             "probability_alive": alive,
             "predicted_purchases": purchases,
@@ -940,7 +944,7 @@ class CrmRelationshipClassification(models.AbstractModel):
             for index, kind in enumerate(kinds)
             if kind in normalize
         ]
-        to_json = self._to_json
+        dates = [index for index, kind in enumerate(kinds) if kind == "date"]
         changed = {}
         for pid, vals in batch.items():
             row = [vals[fname] or None for fname in fnames]
@@ -948,10 +952,11 @@ class CrmRelationshipClassification(models.AbstractModel):
                 value = vals[fnames[index]]
                 row[index] = None if value is None else convert(value)
             if tuple(row) != vals["_stored"]:
-                changed[pid] = [
-                    to_json(kind, value, currency)
-                    for kind, value in zip(kinds, row, strict=True)
-                ]
+                # already in the stored form: only dates need their JSON text
+                for index in dates:
+                    if row[index] is not None:
+                        row[index] = row[index].isoformat()
+                changed[pid] = row
         return changed
 
     @api.model
