@@ -272,6 +272,8 @@ class ResPartner(models.Model):
         [("0", "Normal"), ("1", "Medium"), ("2", "High"), ("3", "Very high")],
         "Relationship priority",
         compute="_compute_relationship_priority",
+        # stars say nothing of the amount: every internal user may see them
+        compute_sudo=True,
         help="Stars from the tier (VIP 3, large 2, medium 1), one less when the "
         "customer is not expected to bring any more value (no lifetime value).",
     )
