@@ -36,6 +36,7 @@
         "views/crm_relationship_channel_views.xml",
         "views/crm_relationship_interaction_views.xml",
         "views/res_partner_views.xml",
+        "views/crm_relationship_history_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
         "data/crm_relationship_kpi_data.xml",
@@ -49,6 +50,7 @@
         "demo/crm_relationship_feedback_demo.xml",
         "demo/crm_relationship_program_demo.xml",
         "demo/crm_relationship_interaction_demo.xml",
+        "demo/crm_relationship_history_demo.xml",
         "demo/crm_relationship_kpi_demo.xml",
     ],
     "assets": {

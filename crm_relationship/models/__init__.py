@@ -9,6 +9,7 @@ from . import crm_relationship_feedback_stage
 from . import crm_relationship_feedback
 from . import crm_relationship_facts
 from . import crm_relationship_classification
+from . import crm_relationship_history
 from . import crm_relationship_care_scheduler
 from . import account_move
 from . import ir_module_module

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import threading
 from collections import namedtuple
@@ -9,7 +10,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools import care, lifetime_value, rfm, tiering
+from ..tools import care, clv, health, lifetime_value, rfm, tiering
 from ..tools.status import CustomerFacts, relationship_status
 
 # Written by the classification, per company: {field: kind}; the kind drives
@@ -37,7 +38,22 @@ CLASSIFICATION_FIELDS = {
     "last_interaction_date": "date",
     "next_care_date": "date",
     "care_status": "str",
+    "probability_alive": "float4",
+    "predicted_purchases": "float4",
+    "relationship_expected_spend": "amount",
+    "relationship_likely_lost": "bool",
+    "health_score": "score",
+    "health_band": "str",
+    "health_score_change": "score",
+    "health_components": "str",
 }
+# what a relationship history row follows (DESIGN "Relationship history")
+HISTORY_FIELDS = (
+    "relationship_tier_id",
+    "relationship_status",
+    "relationship_level",
+    "health_band",
+)
 # care fields that interactions refresh between two classifications
 CARE_DATE_FIELDS = {
     "last_interaction_date": "date",
@@ -84,6 +100,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                     changed = self._changed_rows(company, batch)
                     if changed:
                         self._write_rows(company, changed)
+                    self._write_history(company, as_of, batch)
                     yield len(changed)
                     if commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -127,7 +144,9 @@ class CrmRelationshipClassification(models.AbstractModel):
         self.env.flush_all()  # the facts are read with SQL
         self._build_run_table(company, as_of, partner_ids)
         context = self._rules_context(company, as_of)
+        self._fit_predictive(company, as_of, context, partner_ids, store=with_stored)
         for rows in self._read_run_rows(company, with_stored):
+            self._predict_batch(rows, context)
             yield {row["pid"]: self._classify(row, context) for row in rows}
         self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
 
@@ -179,6 +198,26 @@ class CrmRelationshipClassification(models.AbstractModel):
                    r.pid IS NOT NULL AS has_sales,
                    p.id IN (SELECT * FROM prospects) AS prospect,
                    oc.pid IS NOT NULL AS overdue_complaint,
+                   COALESCE(oc.complaints, 0) AS overdue_complaints,
+                   pd.repeat_purchases, pd.repeat_revenue,
+                   sv.csat_scores, sv.nps_scores,
+                   (p.health_score->>%(key)s)::int AS stored_health_score,
+                   (p.health_score_change->>%(key)s)::int AS stored_health_change,
+                   hp.id IS NOT NULL AS has_history,
+                   hp.tier_id AS history_tier_id,
+                   hp.relationship_status AS history_status,
+                   hp.relationship_level AS history_level,
+                   hp.health_band AS history_band,
+                   ht.id AS history_today_id,
+                   ht.tier_id AS today_tier_id,
+                   ht.relationship_status AS today_status,
+                   ht.relationship_level AS today_level,
+                   ht.health_band AS today_band,
+                   ht.health_score AS today_health_score,
+                   ht.previous_tier_id AS today_previous_tier_id,
+                   ht.previous_status AS today_previous_status,
+                   ht.previous_level AS today_previous_level,
+                   ht.previous_health_band AS today_previous_band,
                    w.won_date,
                    oo.pid IS NOT NULL AS open_opportunity,
                    li.last_interaction,
@@ -198,6 +237,12 @@ class CrmRelationshipClassification(models.AbstractModel):
               FROM res_partner p
          LEFT JOIN ranked r ON r.pid = p.id
          LEFT JOIN (%(overdue)s) oc ON oc.pid = p.id
+         LEFT JOIN (%(purchase_days)s) pd ON pd.pid = p.id
+         LEFT JOIN (%(surveys)s) sv ON sv.pid = p.id
+         LEFT JOIN (%(history)s) hp ON hp.partner_id = p.id
+         LEFT JOIN crm_relationship_history ht
+                ON ht.partner_id = p.id AND ht.company_id = %(company)s
+               AND ht.date = %(as_of)s
          LEFT JOIN (%(won)s) w ON w.pid = p.id
          LEFT JOIN (%(open)s) oo ON oo.pid = p.id
          LEFT JOIN (%(interactions)s) li ON li.pid = p.id
@@ -210,7 +255,12 @@ class CrmRelationshipClassification(models.AbstractModel):
                 key=key,
                 country=company_partner.country_id.id or 0,
                 state=company_partner.state_id.id or 0,
-                overdue=Facts._overdue_complaints_sql(company, as_of),
+                overdue=Facts._overdue_complaint_counts_sql(company, as_of),
+                purchase_days=self._purchase_days_source(company, as_of),
+                surveys=Facts._survey_answers_sql(company, as_of),
+                history=self._previous_history_sql(company, as_of),
+                company=company.id,
+                as_of=as_of,
                 won=Facts._won_opportunities_sql(company, as_of),
                 open=Facts._open_opportunities_sql(company),
                 interactions=Facts._last_interactions_sql(company, as_of),
@@ -276,7 +326,15 @@ class CrmRelationshipClassification(models.AbstractModel):
     def _stored_sql(self, alias, fname, key):
         """The typed value of ``fname`` stored for the company ``key``."""
         value = SQL("%s->>%s", SQL.identifier(alias, fname), key)
-        cast = {"id": "int", "int": "int", "amount": "float", "date": "date"}
+        cast = {
+            "id": "int",
+            "int": "int",
+            "score": "int",
+            "amount": "float",
+            "float4": "float",
+            "bool": "boolean",
+            "date": "date",
+        }
         kind = CLASSIFICATION_FIELDS[fname]
         return SQL("(%s)::%s", value, SQL(cast[kind])) if kind in cast else value
 
@@ -380,6 +438,9 @@ class CrmRelationshipClassification(models.AbstractModel):
             "region_scope": row["region_scope"],
         }
         values.update(self._care_values(row, values, tier, ctx))
+        values.update(self._predictive_values(row, ctx))
+        values.update(self._health_values(row, values, ctx))
+        values["_history"] = row
         values["_stored"] = row["_stored"]
         return values
 
@@ -393,7 +454,10 @@ class CrmRelationshipClassification(models.AbstractModel):
 
     @api.model
     def _lifetime_value(self, row, ctx):
-        """Lifetime value by the company's method (``retention``: DESIGN)."""
+        """Lifetime value by the company's method: ``bgnbd`` when the company's
+        fit is trusted (``_predict_batch``), else ``retention`` (DESIGN)."""
+        if "_predicted" in row:
+            return row["_predicted"][3]
         if not row["revenue"] or row["revenue"] <= 0:
             return 0.0
         factor = ctx.get("ltv_factor")
@@ -450,12 +514,392 @@ class CrmRelationshipClassification(models.AbstractModel):
         }
 
     # ------------------------------------------------------------------
+    # PREDICTIVE LIFETIME VALUE (method bgnbd)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _purchase_days_source(self, company, as_of):
+        """The purchase days of ``company``'s customers when its method is
+        ``bgnbd``, else an empty select of the same columns (no extra scan)."""
+        if company.relationship_clv_method == "bgnbd":
+            return self.env["crm.relationship.facts"]._purchase_days_sql(company, as_of)
+        return SQL(
+            "SELECT NULL::int AS pid, NULL::int AS repeat_purchases, "
+            "NULL::numeric AS repeat_revenue WHERE FALSE"
+        )
+
+    @api.model
+    def _fit_predictive(self, company, as_of, ctx, partner_ids=None, store=False):
+        """Fit BG/NBD and Gamma-Gamma on every customer of ``company`` who ever
+        bought (one query into numpy arrays) when its method is ``bgnbd``; keep
+        the fits in ``ctx["predictive"]`` when they can be trusted. With
+        ``store``, the company keeps the parameters, the customers fitted, the
+        verdict and its reason, and the date.
+
+        A partial run reuses the company's trusted fit of the same date; any
+        other reads the whole company, never only the partners classified.
+        """
+        ctx["predictive"] = None
+        if company.relationship_clv_method != "bgnbd":
+            return None
+        available, _why = clv.predictive_dependencies()
+        if not available:
+            result = {"verdict": clv.FitVerdict(False, clv.REASON_DEPENDENCIES, 0)}
+        elif (
+            partner_ids is not None
+            and company.relationship_fit_date == as_of
+            and company.relationship_fit_status == "trusted"
+        ):
+            ctx["predictive"] = company._relationship_fitted_params()
+            return None
+        else:
+            result = self._fit_company(
+                self._predictive_columns(company, as_of, partner_ids)
+            )
+        if result["verdict"].trusted:
+            ctx["predictive"] = {
+                "bgnbd": result["bgnbd"],
+                "gamma_gamma": result["gamma_gamma"],
+            }
+        if store:
+            company._relationship_store_fit(result, as_of)
+        return result
+
+    @api.model
+    def _predictive_columns(self, company, as_of, partner_ids=None):
+        """x, t_x, age (weeks) and spend per repeat purchase m of every customer
+        of ``company`` who ever bought, as numpy arrays: from the run table of
+        a full run, else from the facts."""
+        import numpy as np
+
+        if partner_ids is None:
+            source = SQL.identifier(RUN_TABLE)
+        else:
+            Facts = self.env["crm.relationship.facts"]
+            source = SQL(
+                """(SELECT s.first_purchase, s.last_purchase, pd.repeat_purchases,
+                           pd.repeat_revenue
+                      FROM (%s) s JOIN (%s) pd ON pd.pid = s.pid) src""",
+                Facts._sales_sql(company, as_of),
+                Facts._purchase_days_sql(company, as_of),
+            )
+        self.env.cr.execute(
+            SQL(
+                """SELECT repeat_purchases, (last_purchase - first_purchase) / 7.0,
+                          (%(as_of)s::date - first_purchase) / 7.0,
+                          CASE WHEN repeat_purchases > 0
+                               THEN repeat_revenue / repeat_purchases ELSE 0 END
+                     FROM %(source)s
+                    WHERE first_purchase IS NOT NULL
+                      AND repeat_purchases IS NOT NULL""",
+                as_of=as_of,
+                source=source,
+            )
+        )
+        data = np.array(self.env.cr.fetchall(), dtype=float).reshape(-1, 4)
+        return data.T
+
+    @api.model
+    def _fit_company(self, columns):
+        """``{"bgnbd", "gamma_gamma", "verdict", "customers"}`` of one company's
+        customers; no fit without enough repeat buyers (DESIGN)."""
+        import numpy as np
+
+        x, t_x, age, m = columns
+        repeat_buyers = int(np.count_nonzero(x))
+        result = {"bgnbd": None, "gamma_gamma": None, "customers": len(x)}
+        if repeat_buyers < clv.MIN_REPEAT_BUYERS or not np.any((x > 0) & (m > 0)):
+            result["verdict"] = clv.FitVerdict(
+                False, clv.REASON_FEW_BUYERS, repeat_buyers
+            )
+            return result
+        result["bgnbd"] = clv.fit_bgnbd(x, t_x, age)
+        # Gamma-Gamma's v is in currency: fit on spends divided by their mean,
+        # so that its bounds do not depend on the currency (p, q are free of
+        # it), then scale v back
+        scale = float(np.mean(m[(x > 0) & (m > 0)]))
+        fit = clv.fit_gamma_gamma(x, m / scale)
+        result["gamma_gamma"] = dataclasses.replace(fit, v=fit.v * scale)
+        result["verdict"] = clv.fit_verdict(result["bgnbd"], result["gamma_gamma"])
+        return result
+
+    @api.model
+    def _predict_batch(self, rows, ctx):
+        """Predict, with numpy over the whole batch, the figures of the run-table
+        ``rows`` of customers who ever bought: each gets ``"_predicted"`` =
+        (probability alive, purchases of the next 12 months, expected spend per
+        purchase, lifetime value). Nothing when the company's fit is not used.
+        """
+        fits = ctx.get("predictive")
+        if not fits:
+            return
+        import numpy as np
+
+        scored = [
+            row
+            for row in rows
+            if row["first_purchase"] and row["repeat_purchases"] is not None
+        ]
+        if not scored:
+            return
+        as_of = ctx["as_of"]
+        x = np.array([row["repeat_purchases"] for row in scored], dtype=float)
+        t_x = (
+            np.array(
+                [(row["last_purchase"] - row["first_purchase"]).days for row in scored],
+                dtype=float,
+            )
+            / 7.0
+        )
+        age = (
+            np.array(
+                [(as_of - row["first_purchase"]).days for row in scored], dtype=float
+            )
+            / 7.0
+        )
+        revenue = np.array([row["repeat_revenue"] for row in scored], dtype=float)
+        m = np.divide(revenue, x, out=np.zeros_like(revenue), where=x > 0)
+        bgnbd, gamma_gamma = fits["bgnbd"], fits["gamma_gamma"]
+        company = ctx["company"]
+        alive = clv.probability_alive(bgnbd, x, t_x, age)
+        purchases = clv.predicted_purchases(bgnbd, x, t_x, age)
+        spend = clv.expected_average_spend(gamma_gamma, x, m)
+        value = clv.lifetime_value(
+            bgnbd,
+            x,
+            t_x,
+            age,
+            spend,
+            ctx["margin_rate"],
+            company.relationship_discount_rate / 100,
+            company.relationship_horizon_years,
+        )
+        for row, *figures in zip(
+            scored,
+            alive.tolist(),
+            purchases.tolist(),
+            spend.tolist(),
+            value.tolist(),
+            strict=True,
+        ):
+            row["_predicted"] = figures
+
+    @api.model
+    def _predictive_values(self, row, ctx):
+        predicted = row.get("_predicted")
+        if not predicted:
+            return {
+                "probability_alive": None,
+                "predicted_purchases": None,
+                "relationship_expected_spend": None,
+                "relationship_likely_lost": False,
+            }
+        alive, purchases, spend, _value = predicted
+        threshold = ctx["company"].relationship_likely_lost_threshold / 100
+        return {
+            "probability_alive": alive,
+            "predicted_purchases": purchases,
+            "relationship_expected_spend": spend,
+            "relationship_likely_lost": alive < threshold,
+        }
+
+    # ------------------------------------------------------------------
+    # HEALTH SCORE
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _health_values(self, row, values, ctx):
+        """Health score, band, components (compact JSON) and change since the
+        previous run of a customer who ever bought (DESIGN "Health score")."""
+        if not row["first_purchase"]:
+            return dict.fromkeys(
+                (
+                    "health_score",
+                    "health_band",
+                    "health_score_change",
+                    "health_components",
+                ),
+                None,
+            )
+        params = ctx.get("health")
+        if params is None:
+            params = ctx["health"] = ctx["company"]._relationship_health_params()
+        predicted = row.get("_predicted")
+        components = (
+            health.activity_component(
+                predicted[0] if predicted else None, row["recency_score"]
+            ),
+            health.trend_component(
+                values["period_revenue"], values["previous_period_revenue"]
+            ),
+            health.care_component(values["care_status"]),
+            health.service_component(row["overdue_complaints"]),
+            health.satisfaction_component(
+                row["csat_scores"] or (), row["nps_scores"] or ()
+            ),
+        )
+        result = health.health_score(components, **params)
+        stored = row["stored_health_score"]
+        if stored is None or result.score is None:
+            change = None
+        elif result.score == stored:
+            change = row["stored_health_change"]
+        else:
+            change = result.score - stored
+        return {
+            "health_score": result.score,
+            "health_band": result.band,
+            "health_score_change": change,
+            "health_components": self._health_components_json(result),
+        }
+
+    @api.model
+    def _health_components_json(self, result):
+        """``{code: [score, weight, {fact: value}]}`` without money amounts: the
+        breakdown is readable by every internal user."""
+        compact = {}
+        for item in result.components:
+            facts = {
+                name: round(value, 4) if isinstance(value, float) else value
+                for name, value in item.facts
+                if name not in ("revenue", "previous_revenue")
+            }
+            if item.code == "trend" and item.has_data and "change" not in facts:
+                facts["no_revenue"] = True
+            score = None if item.score is None else round(item.score, 1)
+            compact[item.code] = [score, item.weight, facts]
+        return json.dumps(compact, separators=(",", ":"))
+
+    # ------------------------------------------------------------------
+    # RELATIONSHIP HISTORY
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _previous_history_sql(self, company, as_of):
+        """Per partner, its last history row of ``company`` dated before
+        ``as_of``: the state a classification at ``as_of`` compares with."""
+        self.env["crm.relationship.history"].flush_model()
+        return SQL(
+            """SELECT DISTINCT ON (partner_id) partner_id, id, tier_id,
+                      relationship_status, relationship_level, health_band
+                 FROM crm_relationship_history
+                WHERE company_id = %s AND date < %s
+             ORDER BY partner_id, date DESC, id DESC""",
+            company.id,
+            as_of,
+        )
+
+    @api.model
+    def _write_history(self, company, as_of, batch):
+        """One history row per customer of ``batch`` whose tier, status, level
+        or health band differs from its last row before ``as_of`` (the first
+        classification writes one per customer), dated ``as_of``. A row already
+        at ``as_of`` is replaced when the state it holds changed again, and
+        removed when the change was undone. One DELETE, one INSERT."""
+        to_delete, to_insert = [], []
+        for pid, vals in batch.items():
+            row = vals["_history"]
+            new = health.RelationshipState(*(vals[fname] for fname in HISTORY_FIELDS))
+            previous = None
+            if row["has_history"]:
+                previous = health.RelationshipState(
+                    row["history_tier_id"],
+                    row["history_status"],
+                    row["history_level"],
+                    row["history_band"],
+                )
+            due = health.history_due(previous, new) and (
+                previous is not None or new != health.RelationshipState()
+            )
+            if row["history_today_id"]:
+                today = health.RelationshipState(
+                    row["today_tier_id"],
+                    row["today_status"],
+                    row["today_level"],
+                    row["today_band"],
+                )
+                before = health.RelationshipState(
+                    row["today_previous_tier_id"],
+                    row["today_previous_status"],
+                    row["today_previous_level"],
+                    row["today_previous_band"],
+                )
+                if (
+                    due
+                    and today == new
+                    and before == (previous or health.RelationshipState())
+                    and row["today_health_score"] == vals["health_score"]
+                ):
+                    continue
+                to_delete.append(row["history_today_id"])
+            if due:
+                to_insert.append(
+                    {
+                        "partner_id": pid,
+                        "tier_id": new.tier,
+                        "previous_tier_id": row["history_tier_id"],
+                        "relationship_status": new.status,
+                        "previous_status": row["history_status"],
+                        "relationship_level": new.level,
+                        "previous_level": row["history_level"],
+                        "health_score": vals["health_score"],
+                        "health_band": new.health_band,
+                        "previous_health_band": row["history_band"],
+                    }
+                )
+        if to_delete:
+            self.env.cr.execute(
+                SQL(
+                    "DELETE FROM crm_relationship_history WHERE id = ANY(%s)",
+                    to_delete,
+                )
+            )
+        if to_insert:
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO crm_relationship_history (
+                           partner_id, company_id, date, tier_id, previous_tier_id,
+                           relationship_status, previous_status, relationship_level,
+                           previous_level, health_score, health_band,
+                           previous_health_band, tier_changed, create_uid,
+                           create_date,
+                           write_uid, write_date)
+                       SELECT v.partner_id, %(company)s, %(date)s, v.tier_id,
+                              v.previous_tier_id, v.relationship_status,
+                              v.previous_status, v.relationship_level,
+                              v.previous_level, v.health_score, v.health_band,
+                              v.previous_health_band,
+                              v.tier_id IS DISTINCT FROM v.previous_tier_id, %(uid)s,
+                              NOW() AT TIME ZONE 'UTC', %(uid)s,
+                              NOW() AT TIME ZONE 'UTC'
+                         FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
+                              partner_id int, tier_id int, previous_tier_id int,
+                              relationship_status varchar, previous_status varchar,
+                              relationship_level varchar, previous_level varchar,
+                              health_score int, health_band varchar,
+                              previous_health_band varchar)""",
+                    company=company.id,
+                    date=as_of,
+                    uid=self.env.uid,
+                    rows=json.dumps(to_insert),
+                )
+            )
+        if to_delete or to_insert:
+            self.env["crm.relationship.history"].invalidate_model()
+        return len(to_insert)
+
+    # ------------------------------------------------------------------
     # WRITE
     # ------------------------------------------------------------------
 
     @api.model
     def _to_json(self, kind, value, currency):
-        """Value of a company-dependent jsonb column, None when empty."""
+        """Value of a company-dependent jsonb column, None when empty; a score
+        or a probability of 0 is a value."""
+        if kind == "score":
+            return None if value is None else int(value)
+        if kind == "float4":
+            return None if value is None else round(float(value), 4)
         if not value:
             return None
         if kind == "amount":
@@ -480,16 +924,26 @@ class CrmRelationshipClassification(models.AbstractModel):
         ones; amounts are rounded with the company currency."""
         fnames = list(fnames or CLASSIFICATION_FIELDS)
         kinds = [CLASSIFICATION_FIELDS[f] for f in fnames]
-        amounts = [i for i, kind in enumerate(kinds) if kind == "amount"]
         currency = company.currency_id
         rounding = self._amount_rounding(currency)
+        # the stored form of the values whose kind needs more than "empty is None"
+        normalize = {
+            "amount": lambda value: rounding(value) or None,
+            "float4": lambda value: round(float(value), 4),
+            "score": int,
+        }
+        special = [
+            (index, normalize[kind])
+            for index, kind in enumerate(kinds)
+            if kind in normalize
+        ]
         to_json = self._to_json
         changed = {}
         for pid, vals in batch.items():
             row = [vals[fname] or None for fname in fnames]
-            for index in amounts:
-                if row[index] is not None:
-                    row[index] = rounding(row[index]) or None
+            for index, convert in special:
+                value = vals[fnames[index]]
+                row[index] = None if value is None else convert(value)
             if tuple(row) != vals["_stored"]:
                 changed[pid] = [
                     to_json(kind, value, currency)
@@ -508,7 +962,11 @@ class CrmRelationshipClassification(models.AbstractModel):
         fnames = list(fnames or CLASSIFICATION_FIELDS)
         payload = [
             {"id": pid}
-            | {fname: value for fname, value in zip(fnames, row, strict=True) if value}
+            | {
+                fname: value
+                for fname, value in zip(fnames, row, strict=True)
+                if value is not None
+            }
             for pid, row in rows.items()
         ]
         self.env["res.partner"].flush_model(fnames)

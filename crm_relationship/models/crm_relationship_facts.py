@@ -184,6 +184,15 @@ class CrmRelationshipFacts(models.AbstractModel):
         ``as_of`` (UTC) and past its deadline then. Open at that time: received
         before and not resolved before (a back-fill still sees a complaint
         resolved later as open)."""
+        return SQL(
+            "SELECT pid FROM (%s) c", self._overdue_complaint_counts_sql(company, as_of)
+        )
+
+    @api.model
+    def _overdue_complaint_counts_sql(self, company, as_of):
+        """Per commercial partner, the number of its complaints in ``company``
+        open at the end of ``as_of`` and past their deadline then (see
+        ``_overdue_complaints_sql``)."""
         self.env["crm.relationship.feedback"].flush_model(
             [
                 "partner_id",
@@ -197,7 +206,7 @@ class CrmRelationshipFacts(models.AbstractModel):
         )
         end = datetime.combine(as_of + timedelta(days=1), time.min)
         return SQL(
-            """SELECT DISTINCT p.commercial_partner_id AS pid
+            """SELECT p.commercial_partner_id AS pid, COUNT(*) AS complaints
                  FROM crm_relationship_feedback f
                  JOIN res_partner p ON p.id = f.partner_id
                 WHERE f.company_id = %(company)s
@@ -205,9 +214,75 @@ class CrmRelationshipFacts(models.AbstractModel):
                   AND f.date_received < %(end)s
                   AND f.date_deadline < %(end)s
                   AND (f.date_resolved IS NULL OR f.date_resolved >= %(end)s)
-                  AND (f.date_resolved IS NOT NULL OR NOT f.is_closed)""",
+                  AND (f.date_resolved IS NOT NULL OR NOT f.is_closed)
+             GROUP BY p.commercial_partner_id""",
             company=company.id,
             end=end,
+        )
+
+    @api.model
+    def _purchase_days_sql(self, company, as_of):
+        """Per commercial partner who ever bought from ``company`` by ``as_of``
+        (DESIGN "Predictive lifetime value"): ``repeat_purchases`` x = days with
+        a posted out_invoice minus 1, and ``repeat_revenue``, the net revenue
+        (invoices minus credit notes) dated after the first purchase day. The
+        first and last purchase days are ``_sales_sql``'s first and last
+        purchase."""
+        return SQL(
+            """SELECT pid,
+                      (COUNT(DISTINCT day) FILTER (WHERE purchase) - 1)::int
+                          AS repeat_purchases,
+                      COALESCE(SUM(amount) FILTER (WHERE day > first_day), 0)
+                          AS repeat_revenue
+                 FROM (SELECT m.commercial_partner_id AS pid,
+                              m.invoice_date AS day,
+                              m.move_type = 'out_invoice' AS purchase,
+                              m.amount_untaxed_signed AS amount,
+                              MIN(m.invoice_date)
+                                  FILTER (WHERE m.move_type = 'out_invoice')
+                                  OVER (PARTITION BY m.commercial_partner_id)
+                                  AS first_day
+                         FROM account_move m
+                        WHERE %(moves)s) s
+                WHERE first_day IS NOT NULL
+             GROUP BY pid""",
+            moves=self._revenue_moves_sql(company, as_of),
+        )
+
+    @api.model
+    def _survey_answers_sql(self, company, as_of):
+        """Per commercial partner, the CSAT (1..5) and NPS (0..10) answers of
+        its feedback in ``company`` received in the analysis window ending on
+        ``as_of``: answered then (survey), else received then."""
+        self.env["crm.relationship.feedback"].flush_model(
+            [
+                "partner_id",
+                "company_id",
+                "csat_score",
+                "nps_score",
+                "nps_answered",
+                "date_received",
+                "survey_answered_date",
+            ]
+        )
+        start = window_start(as_of, company.relationship_window_months)
+        return SQL(
+            """SELECT p.commercial_partner_id AS pid,
+                      ARRAY_AGG(f.csat_score ORDER BY f.id)
+                          FILTER (WHERE f.csat_score > 0) AS csat_scores,
+                      ARRAY_AGG(f.nps_score ORDER BY f.id)
+                          FILTER (WHERE f.nps_answered) AS nps_scores
+                 FROM crm_relationship_feedback f
+                 JOIN res_partner p ON p.id = f.partner_id
+                WHERE f.company_id = %(company)s
+                  AND (f.csat_score > 0 OR f.nps_answered)
+                  AND COALESCE(f.survey_answered_date, f.date_received)
+                      >= %(start)s
+                  AND COALESCE(f.survey_answered_date, f.date_received) < %(end)s
+             GROUP BY p.commercial_partner_id""",
+            company=company.id,
+            start=datetime.combine(start + timedelta(days=1), time.min),
+            end=datetime.combine(as_of + timedelta(days=1), time.min),
         )
 
     @api.model

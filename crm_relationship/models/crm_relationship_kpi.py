@@ -36,6 +36,7 @@ CODE_BOUNDS = {
     "csat_average": (1.0, 5.0),
     "nps": (-100.0, 100.0),
     "program_roi": (-100.0, None),
+    "average_health_score": (0.0, 100.0),
 }
 # months drawn by the trend of a dashboard card
 TREND_MONTHS = 12
@@ -507,6 +508,10 @@ class CrmRelationshipKpi(models.Model):
                     vals["purchase_count"],
                     vals["first_purchase_date"],
                     vals["lifetime_value"],
+                    vals["health_score"],
+                    vals["health_band"],
+                    vals["relationship_expected_spend"],
+                    vals["predicted_purchases"],
                 )
                 for batch in engine._iter_figures(company, as_of)
                 for pid, vals in batch.items()
@@ -535,8 +540,24 @@ class CrmRelationshipKpi(models.Model):
                 "tier_code": tier_codes.get(tier_id),
                 "revenue_tier": tier_id in revenue_tiers,
                 "team_id": teams.get(pid, False),
+                "health_score": score,
+                "health_band": band,
+                "expected_spend": spend,
+                "predicted_purchases": predicted,
             }
-            for pid, tier_id, revenue, previous, purchases, first_purchase, ltv in rows
+            for (
+                pid,
+                tier_id,
+                revenue,
+                previous,
+                purchases,
+                first_purchase,
+                ltv,
+                score,
+                band,
+                spend,
+                predicted,
+            ) in rows
         ]
 
     @api.model
@@ -551,7 +572,11 @@ class CrmRelationshipKpi(models.Model):
                           (previous_period_revenue->>%(key)s)::float,
                           (purchase_count->>%(key)s)::int,
                           (first_purchase_date->>%(key)s)::date,
-                          (lifetime_value->>%(key)s)::float
+                          (lifetime_value->>%(key)s)::float,
+                          (health_score->>%(key)s)::int,
+                          health_band->>%(key)s,
+                          (relationship_expected_spend->>%(key)s)::float,
+                          (predicted_purchases->>%(key)s)::float
                      FROM res_partner
                     WHERE id = commercial_partner_id
                       AND (first_purchase_date ? %(key)s OR period_revenue ? %(key)s
@@ -644,6 +669,38 @@ class CrmRelationshipKpi(models.Model):
                 row["lifetime_value"] for row in active
             ),
             "top_tier_revenue_share": kpi_rules.rate(top_revenue, share_base),
+            **self._kpi_health_values(group),
+        }
+
+    @api.model
+    def _kpi_health_values(self, group):
+        """Health KPIs of the customers of ``group`` who have a health score, and
+        the revenue expected in the next 12 months (predicted purchases times
+        expected spend) when the company's predictive fit is in use."""
+        scored = [row for row in group if row["health_score"] is not None]
+        predicted = [
+            row
+            for row in group
+            if row["expected_spend"] is not None
+            and row["predicted_purchases"] is not None
+        ]
+        return {
+            "average_health_score": kpi_rules.average(
+                row["health_score"] for row in scored
+            ),
+            "at_risk_customers": (
+                sum(1 for row in scored if row["health_band"] == "at_risk")
+                if scored
+                else None
+            ),
+            "expected_revenue_next_12_months": (
+                sum(
+                    row["expected_spend"] * row["predicted_purchases"]
+                    for row in predicted
+                )
+                if predicted
+                else None
+            ),
         }
 
     # --- feedback ---------------------------------------------------------

@@ -1,7 +1,26 @@
-from odoo import api, fields, models
+import random
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools import clv, health
 from ..tools.status import StatusParams
+
+FIT_STATUSES = [("trusted", "In use"), ("untrusted", "Not trusted")]
+FIT_REASONS = [
+    (clv.REASON_DEPENDENCIES, "numpy or scipy missing"),
+    (clv.REASON_FEW_BUYERS, "too few repeat buyers"),
+    (clv.REASON_NOT_CONVERGED, "no convergence"),
+    (clv.REASON_AT_BOUND, "a parameter at a bound"),
+    (clv.REASON_NO_MEAN_SPEND, "mean spend undefined"),
+]
+FIT_PARAMETERS = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "gamma_gamma": ("p", "q", "v"),
+}
 
 
 class ResCompany(models.Model):
@@ -31,10 +50,17 @@ class ResCompany(models.Model):
         help="A customer whose first purchase is this recent is new.",
     )
     relationship_clv_method = fields.Selection(
-        [("retention", "Retention and margin")],
+        [
+            ("retention", "Retention and margin"),
+            ("bgnbd", "Predictive (BG/NBD and Gamma-Gamma)"),
+        ],
         "Lifetime value method",
         default="retention",
         required=True,
+        help="Retention: margin of the window kept at the measured retention. "
+        "Predictive: purchases and spend predicted from each customer's invoice "
+        "history by models fitted on the company's customers (needs numpy and "
+        "scipy); while the fit cannot be trusted, retention figures are kept.",
     )
     relationship_margin_rate = fields.Float(
         "Margin rate (%)", default=30.0, help="Gross margin earned on revenue."
@@ -50,6 +76,61 @@ class ResCompany(models.Model):
         default=60.0,
         help="Retention used while fewer than 20 customers of the previous window "
         "can be measured.",
+    )
+
+    # --- predictive lifetime value: the company's last fit (written by runs) ---
+    relationship_fit_r = fields.Float("BG/NBD r", digits=(16, 6), readonly=True)
+    relationship_fit_alpha = fields.Float("BG/NBD alpha", digits=(16, 6), readonly=True)
+    relationship_fit_a = fields.Float("BG/NBD a", digits=(16, 6), readonly=True)
+    relationship_fit_b = fields.Float("BG/NBD b", digits=(16, 6), readonly=True)
+    relationship_fit_p = fields.Float("Gamma-Gamma p", digits=(16, 6), readonly=True)
+    relationship_fit_q = fields.Float("Gamma-Gamma q", digits=(16, 6), readonly=True)
+    relationship_fit_v = fields.Float("Gamma-Gamma v", digits=(16, 6), readonly=True)
+    relationship_fit_customers = fields.Integer("Customers fitted", readonly=True)
+    relationship_fit_repeat_buyers = fields.Integer("Repeat buyers", readonly=True)
+    relationship_fit_status = fields.Selection(
+        FIT_STATUSES, "Fit status", readonly=True
+    )
+    relationship_fit_reason = fields.Selection(
+        FIT_REASONS, "Fit not trusted because", readonly=True
+    )
+    relationship_fit_date = fields.Date("Fitted as of", readonly=True)
+    relationship_fit_message = fields.Char(
+        "Predictive fit", compute="_compute_relationship_fit_message"
+    )
+
+    # --- health score ---
+    relationship_health_weight_activity = fields.Float(
+        "Activity weight", default=health.DEFAULT_WEIGHTS["activity"]
+    )
+    relationship_health_weight_trend = fields.Float(
+        "Trend weight", default=health.DEFAULT_WEIGHTS["trend"]
+    )
+    relationship_health_weight_care = fields.Float(
+        "Care weight", default=health.DEFAULT_WEIGHTS["care"]
+    )
+    relationship_health_weight_service = fields.Float(
+        "Service weight", default=health.DEFAULT_WEIGHTS["service"]
+    )
+    relationship_health_weight_satisfaction = fields.Float(
+        "Satisfaction weight", default=health.DEFAULT_WEIGHTS["satisfaction"]
+    )
+    relationship_health_healthy_min = fields.Integer(
+        "Healthy from",
+        default=health.HEALTHY_MIN,
+        help="A health score at or above this is healthy.",
+    )
+    relationship_health_watch_min = fields.Integer(
+        "Watch from",
+        default=health.WATCH_MIN,
+        help="A health score at or above this, below the healthy limit, is to "
+        "watch; below it, at risk.",
+    )
+    relationship_likely_lost_threshold = fields.Float(
+        "Likely lost below (%)",
+        default=30.0,
+        help="With the predictive method, a customer whose probability of being "
+        "still active is below this is likely lost.",
     )
 
     relationship_care_user_id = fields.Many2one(
@@ -116,6 +197,96 @@ class ResCompany(models.Model):
                     self.env._("The discount rate must be between 0 % and 100 %.")
                 )
 
+    @api.depends(
+        "relationship_clv_method",
+        "relationship_fit_status",
+        "relationship_fit_reason",
+        "relationship_fit_date",
+    )
+    def _compute_relationship_fit_message(self):
+        available, why = clv.predictive_dependencies()
+        reasons = dict(
+            self._fields["relationship_fit_reason"]._description_selection(self.env)
+        )
+        for company in self:
+            if not available:
+                message = self.env._(
+                    "The predictive method needs the Python libraries numpy and "
+                    "scipy on the server (%(error)s).",
+                    error=why,
+                )
+            elif not company.relationship_fit_status:
+                message = self.env._("Not fitted yet: the next classification fits it.")
+            elif company.relationship_fit_status == "trusted":
+                message = self.env._(
+                    "In use: fitted on %(customers)s customers (%(buyers)s repeat "
+                    "buyers) as of %(date)s.",
+                    customers=company.relationship_fit_customers,
+                    buyers=company.relationship_fit_repeat_buyers,
+                    date=company.relationship_fit_date,
+                )
+            else:
+                message = self.env._(
+                    "Not trusted (%(reason)s) as of %(date)s: lifetime values keep "
+                    "the retention method. At least %(minimum)s repeat buyers, a "
+                    "converged fit and no parameter at a bound are needed.",
+                    reason=reasons.get(company.relationship_fit_reason, ""),
+                    date=company.relationship_fit_date,
+                    minimum=clv.MIN_REPEAT_BUYERS,
+                )
+            company.relationship_fit_message = message
+
+    @api.constrains("relationship_clv_method")
+    def _check_relationship_clv_method(self):
+        if any(c.relationship_clv_method == "bgnbd" for c in self):
+            available, why = clv.predictive_dependencies()
+            if not available:
+                raise ValidationError(
+                    self.env._(
+                        "The predictive lifetime value needs the Python libraries "
+                        "numpy and scipy, which the server cannot import (%(error)s). "
+                        "Install them or keep the retention method.",
+                        error=why,
+                    )
+                )
+
+    @api.constrains(
+        "relationship_health_weight_activity",
+        "relationship_health_weight_trend",
+        "relationship_health_weight_care",
+        "relationship_health_weight_service",
+        "relationship_health_weight_satisfaction",
+        "relationship_health_healthy_min",
+        "relationship_health_watch_min",
+        "relationship_likely_lost_threshold",
+    )
+    def _check_relationship_health(self):
+        for company in self:
+            weights = company._relationship_health_weights()
+            if any(weight < 0 for weight in weights.values()):
+                raise ValidationError(
+                    self.env._("A health score weight cannot be below 0.")
+                )
+            if not any(weights.values()):
+                raise ValidationError(
+                    self.env._("At least one health score weight must be above 0.")
+                )
+            healthy = company.relationship_health_healthy_min
+            watch = company.relationship_health_watch_min
+            if not 0 <= watch <= healthy <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The health bands need 0 <= watch limit <= healthy limit "
+                        "<= 100."
+                    )
+                )
+            if not 0 <= company.relationship_likely_lost_threshold <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The likely lost threshold must be between 0 % and 100 %."
+                    )
+                )
+
     @api.constrains("relationship_care_capacity")
     def _check_relationship_care_capacity(self):
         if any(company.relationship_care_capacity <= 0 for company in self):
@@ -180,3 +351,115 @@ class ResCompany(models.Model):
             decline_rate=self.relationship_decline_rate / 100,
             new_customer_days=self.relationship_new_customer_days,
         )
+
+    def _relationship_health_weights(self):
+        self.ensure_one()
+        return {
+            code: self[f"relationship_health_weight_{code}"]
+            for code in health.COMPONENTS
+        }
+
+    def _relationship_health_params(self):
+        """Keyword arguments of ``tools.health.health_score`` for this company."""
+        self.ensure_one()
+        return {
+            "weights": self._relationship_health_weights(),
+            "healthy_min": self.relationship_health_healthy_min,
+            "watch_min": self.relationship_health_watch_min,
+        }
+
+    def _relationship_fitted_params(self):
+        """The stored trusted fit as ``{"bgnbd": params, "gamma_gamma": params}``."""
+        self.ensure_one()
+        return {
+            "bgnbd": clv.BgNbdParams(
+                *(self[f"relationship_fit_{name}"] for name in FIT_PARAMETERS["bgnbd"])
+            ),
+            "gamma_gamma": clv.GammaGammaParams(
+                *(
+                    self[f"relationship_fit_{name}"]
+                    for name in FIT_PARAMETERS["gamma_gamma"]
+                )
+            ),
+        }
+
+    def _relationship_store_fit(self, result, as_of):
+        """Keep what a classification's fit found (``crm.relationship.
+        classification._fit_predictive``): parameters when a fit ran, the
+        customers fitted, the verdict and its reason, the date."""
+        self.ensure_one()
+        verdict = result["verdict"]
+        vals = {
+            "relationship_fit_customers": result.get("customers", 0),
+            "relationship_fit_repeat_buyers": verdict.repeat_buyers,
+            "relationship_fit_status": "trusted" if verdict.trusted else "untrusted",
+            "relationship_fit_reason": verdict.reason or False,
+            "relationship_fit_date": as_of,
+        }
+        for model, names in FIT_PARAMETERS.items():
+            fit = result.get(model)
+            for name in names:
+                vals[f"relationship_fit_{name}"] = getattr(fit, name) if fit else 0.0
+        self.sudo().write(vals)
+
+    @api.model
+    def _relationship_demo_predictive(self):
+        """Demo data: enough repeat buyers for a trusted predictive fit in the
+        main company (a seeded population of small shops buying at their own
+        pace), a VIP that bought every week, then went silent (likely lost),
+        the predictive method, and a classification six months ago before
+        today's, so that tier moves show in the history."""
+        company = self.env.ref("base.main_company")
+        today = fields.Date.context_today(self)
+        rnd = random.Random(42)
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Cửa hàng bán lẻ {n:02d}", "is_company": True}
+                for n in range(1, 61)
+            ]
+        )
+        vip = self.env["res.partner"].create(
+            {"name": "Công ty CP Thương mại Đông Á", "is_company": True}
+        )
+
+        def move(partner, day, amount):
+            return {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": day,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Hàng hóa và dịch vụ",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [],
+                        }
+                    )
+                ],
+            }
+
+        vals_list = []
+        for partner in partners:
+            day = today - timedelta(days=rnd.randrange(120, 540))
+            rate = rnd.gammavariate(2, 1 / 20)  # purchases per week
+            dropout = rnd.betavariate(1.2, 4)
+            spend = rnd.gammavariate(3, 1 / 20000)
+            while day <= today:
+                vals_list.append(
+                    move(partner, day, round(rnd.gammavariate(3, 1 / spend), -2))
+                )
+                if rnd.random() < dropout:
+                    break
+                day += timedelta(days=max(1, int(rnd.expovariate(rate) * 7)))
+        first = today - relativedelta(months=11)
+        for week in range(20):
+            amount = round(rnd.uniform(60000, 90000), -2)
+            vals_list.append(move(vip, first + timedelta(weeks=week), amount))
+        self.env["account.move"].with_company(company).create(vals_list).action_post()
+        company.relationship_clv_method = "bgnbd"
+        Partner = self.env["res.partner"]
+        Partner._recompute_relationship(
+            as_of=today - relativedelta(months=6), company_ids=company.ids
+        )
+        Partner._recompute_relationship(as_of=today, company_ids=company.ids)

@@ -36,6 +36,47 @@ class ResConfigSettings(models.TransientModel):
     relationship_care_user_id = fields.Many2one(
         related="company_id.relationship_care_user_id", readonly=False
     )
+    # --- predictive lifetime value and health score ---
+    relationship_fit_message = fields.Char(
+        related="company_id.relationship_fit_message"
+    )
+    relationship_fit_status = fields.Selection(
+        related="company_id.relationship_fit_status"
+    )
+    relationship_fit_r = fields.Float(related="company_id.relationship_fit_r")
+    relationship_fit_alpha = fields.Float(related="company_id.relationship_fit_alpha")
+    relationship_fit_a = fields.Float(related="company_id.relationship_fit_a")
+    relationship_fit_b = fields.Float(related="company_id.relationship_fit_b")
+    relationship_fit_p = fields.Float(related="company_id.relationship_fit_p")
+    relationship_fit_q = fields.Float(related="company_id.relationship_fit_q")
+    relationship_fit_v = fields.Float(related="company_id.relationship_fit_v")
+    relationship_fit_customers = fields.Integer(
+        related="company_id.relationship_fit_customers"
+    )
+    relationship_likely_lost_threshold = fields.Float(
+        related="company_id.relationship_likely_lost_threshold", readonly=False
+    )
+    relationship_health_weight_activity = fields.Float(
+        related="company_id.relationship_health_weight_activity", readonly=False
+    )
+    relationship_health_weight_trend = fields.Float(
+        related="company_id.relationship_health_weight_trend", readonly=False
+    )
+    relationship_health_weight_care = fields.Float(
+        related="company_id.relationship_health_weight_care", readonly=False
+    )
+    relationship_health_weight_service = fields.Float(
+        related="company_id.relationship_health_weight_service", readonly=False
+    )
+    relationship_health_weight_satisfaction = fields.Float(
+        related="company_id.relationship_health_weight_satisfaction", readonly=False
+    )
+    relationship_health_healthy_min = fields.Integer(
+        related="company_id.relationship_health_healthy_min", readonly=False
+    )
+    relationship_health_watch_min = fields.Integer(
+        related="company_id.relationship_health_watch_min", readonly=False
+    )
     relationship_care_capacity = fields.Integer(
         related="company_id.relationship_care_capacity", readonly=False
     )

@@ -11,3 +11,6 @@ from . import test_care_rules
 from . import test_kpi
 from . import test_access
 from . import test_kpi_dashboard
+from . import test_health_score
+from . import test_history
+from . import test_predictive

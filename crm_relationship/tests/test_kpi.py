@@ -111,8 +111,11 @@ class TestKpi(CrmRelationshipCommon):
                 "repeat_purchase_rate",
                 "average_lifetime_value",
                 "top_tier_revenue_share",
+                "average_health_score",
+                "at_risk_customers",
             },
-            "no feedback, care or program data: those KPIs store nothing",
+            "no feedback, care or program data nor predictive method: those KPIs "
+            "store nothing",
         )
         self.assertEqual(values["active_customers"], 3)
         self.assertEqual(values["new_customers"], 1)
