@@ -73,6 +73,7 @@ class TestAccess(CrmRelationshipCommon):
             "integer": 99,
             "date": "2099-12-31",
             "char": "forged",
+            "boolean": True,
         }[field.type]
 
     def _stored(self, partner, fnames):
