@@ -24,6 +24,12 @@ ODOO_PYTHON="${ODOO_PYTHON:-}"
 VENV_DIR="$REPO_ROOT/.venv"
 ODOO_DEFAULT_SOURCE=https://github.com/odoo/odoo.git
 ODOO_BRANCH=18.0
+# A relative ODOO_SOURCE folder is read from where the script was called (the
+# scripts then change to the repository root).
+case ${ODOO_SOURCE:-} in
+    '' | /* | *://* | git@*:*) ;;
+    *) [ -d "$ODOO_SOURCE" ] && ODOO_SOURCE=$(cd "$ODOO_SOURCE" && pwd) ;;
+esac
 
 # Tools run by python3 (the linters need no Odoo); versions installed when
 # missing. ruff and pylint-odoo are also replaced when another version is
@@ -162,11 +168,15 @@ odoo_resolve() {
 }
 
 # venv_ready [SOURCE]: succeed when .venv/ was fully built (from SOURCE, when
-# given) and imports Odoo 18.
+# given, and with ODOO_VENV_PYTHON and ODOO_VENV_LDAP=1 when they are set) and
+# imports Odoo 18.
 venv_ready() {
-    local stamp="$VENV_DIR/.crm_relationship-built"
+    local stamp="$VENV_DIR/.crm_relationship-built" source= built_python= ldap=
     [ -f "$stamp" ] && [ -x "$VENV_DIR/bin/python" ] || return 1
-    if [ -n "${1:-}" ] && [ "$(head -n 1 "$stamp")" != "$1" ]; then
+    { read -r source; read -r built_python; read -r ldap; } <"$stamp" || true
+    if { [ -n "${1:-}" ] && [ "$source" != "$1" ]; } \
+        || { [ -n "${ODOO_VENV_PYTHON:-}" ] && [ "$built_python" != "$ODOO_VENV_PYTHON" ]; } \
+        || { [ "${ODOO_VENV_LDAP:-}" = 1 ] && [ "$ldap" != 1 ]; }; then
         return 1
     fi
     "$VENV_DIR/bin/python" -c 'import odoo.release as r; assert r.version_info[0] == 18' \
@@ -183,6 +193,9 @@ venv_python() {
         "$py" -c 'import venv, ensurepip' >/dev/null 2>&1 || continue
         if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
             die "$(command -v "$py") is Python $("$py" -c 'import platform; print(platform.python_version())'), older than Odoo 18 supports (3.10 to 3.12): install python3.12 (or 3.11, 3.10) or set ODOO_VENV_PYTHON to one."
+        fi
+        if ! "$py" -c 'import sys; sys.exit(sys.version_info >= (3, 13))'; then
+            note "Python $("$py" -c 'import platform; print(platform.python_version())') is newer than Odoo 18 supports (3.10 to 3.12): trying anyway; if pip fails, install python3.12 and set ODOO_VENV_PYTHON to it." >&2
         fi
         command -v "$py"
         return 0
@@ -201,6 +214,13 @@ odoo_tree_check() {
 # venv_pip ARGS...: pip install into .venv/, output appended to the build log.
 venv_pip() {
     "$VENV_DIR/bin/python" -m pip install --disable-pip-version-check "$@" >>"$VENV_LOG" 2>&1
+}
+
+# venv_pip_die MESSAGE: stop with MESSAGE, pip's last error and what to check.
+venv_pip_die() {
+    local error
+    error=$(grep -E '^ERROR: ' "$VENV_LOG" | tail -n 1 | cut -c 8-)
+    die "$1 (${error:+pip: $error; }see $VENV_LOG): this step needs PyPI, or PIP_INDEX_URL / PIP_FIND_LINKS pointing to a mirror or wheelhouse, and Python 3.10 to 3.12."
 }
 
 # venv_ensure SOURCE [soft]: build .venv/ with Odoo 18.0 from SOURCE (a local
@@ -242,20 +262,22 @@ venv_ensure() {
         fi
         odoo_tree_check "$tree"
     fi
-    # Odoo 18's setup.py needs setuptools < 80 (also inside pip's build envs).
+    # setuptools < 80 for Odoo's setup.py and the sdists that import
+    # pkg_resources (cbor2 on Python 3.11), also in pip's build environments:
+    # PIP_BUILD_CONSTRAINT, since recent pip (26.3 here) no longer applies
+    # PIP_CONSTRAINT there.
     printf 'setuptools<80\n' >"$VENV_DIR/constraints.txt"
-    export PIP_CONSTRAINT="$VENV_DIR/constraints.txt"
-    local pip_hint="see $VENV_LOG; this step needs PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS pointing to a mirror or wheelhouse)"
+    export PIP_CONSTRAINT="$VENV_DIR/constraints.txt" PIP_BUILD_CONSTRAINT="$VENV_DIR/constraints.txt"
     note "Installing Odoo's requirements (PyPI)"
-    venv_pip --upgrade pip 'setuptools<80' wheel || die "pip could not upgrade itself in $VENV_DIR ($pip_hint)."
+    venv_pip --upgrade pip 'setuptools<80' wheel || venv_pip_die "pip could not upgrade itself in $VENV_DIR"
     # psycopg2 and python-ldap build from source: taken apart below.
     grep -v -i -E '^(psycopg2|python-ldap)[ =;<>]' "$tree/requirements.txt" >"$VENV_DIR/odoo-requirements.txt"
     venv_pip -r "$VENV_DIR/odoo-requirements.txt" \
-        || die "pip could not install Odoo's requirements into $VENV_DIR ($pip_hint)."
+        || venv_pip_die "pip could not install Odoo's requirements into $VENV_DIR"
     grep -i -E '^psycopg2[ =;<>]' "$tree/requirements.txt" >"$VENV_DIR/psycopg2.txt"
     if ! venv_pip -r "$VENV_DIR/psycopg2.txt"; then
         note "psycopg2 cannot be built here (no pg_config or compiler): installing psycopg2-binary"
-        venv_pip psycopg2-binary || die "pip could not install psycopg2-binary ($pip_hint)."
+        venv_pip psycopg2-binary || venv_pip_die "pip could not install psycopg2-binary"
     fi
     if [ "${ODOO_VENV_LDAP:-}" = 1 ]; then
         grep -i -E '^python-ldap[ =;<>]' "$tree/requirements.txt" >"$VENV_DIR/ldap.txt"
@@ -264,13 +286,14 @@ venv_ensure() {
     fi
     note "Installing Odoo from $tree (editable), pytest-odoo, websocket-client and requirements.txt"
     venv_pip --no-deps --config-settings editable_mode=compat -e "$tree" \
-        || die "pip could not install Odoo from $tree ($pip_hint)."
+        || venv_pip_die "pip could not install Odoo from $tree"
     venv_pip "pytest==$PYTEST_VERSION" "pytest-odoo==$PYTEST_ODOO_VERSION" \
         "websocket-client==$WEBSOCKET_CLIENT_VERSION" -r "$REPO_ROOT/requirements.txt" \
-        || die "pip could not install pytest-odoo, websocket-client or requirements.txt ($pip_hint)."
-    unset PIP_CONSTRAINT
+        || venv_pip_die "pip could not install pytest-odoo, websocket-client or requirements.txt"
+    unset PIP_CONSTRAINT PIP_BUILD_CONSTRAINT
     odoo_check || die "$ODOO_UNAVAILABLE (see $VENV_LOG)."
-    printf '%s\n' "$source" >"$VENV_DIR/.crm_relationship-built"
+    printf '%s\n' "$source" "${ODOO_VENV_PYTHON:-}" "${ODOO_VENV_LDAP:-}" \
+        >"$VENV_DIR/.crm_relationship-built"
     note "Built $VENV_DIR: $("$ODOO_PYTHON" -c 'import odoo.release as r; print("Odoo", r.version)')"
 }
 
