@@ -123,7 +123,16 @@ class TestRelationshipHistory(CrmRelationshipCommon):
         # nobody had bought by then: three prospects
         self.assertEqual(rows.partner_id, self.partners)
         self.assertEqual(set(rows.mapped("tier_id.code")), {"potential"})
-        self.assertEqual(len(self._rows(date=date(2026, 6, 30))), 3)
+        june = self._rows(date=date(2026, 6, 30))
+        self.assertEqual(len(june), 3)
+        # classifying June again links its rows to the back-filled ones
+        self._recompute(self.partners, as_of=date(2026, 6, 30))
+        june = self._rows(date=date(2026, 6, 30))
+        self.assertEqual(
+            {row.partner_id: row.previous_tier_id.code for row in june},
+            {self.p: "potential", self.q: "potential"},
+            "R stayed a prospect: no change in June any more",
+        )
 
     def test_users_read_and_nobody_writes(self):
         self._recompute(self.partners, as_of=date(2026, 6, 30))
