@@ -103,9 +103,10 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 SELECT u.id,
                        COALESCE(NULLIF(u.relationship_care_capacity, 0),
                                 %(capacity)s)
-                       - (SELECT COUNT(*) FROM open_care o WHERE o.user_id = u.id)
-                           AS room
+                       - COALESCE(o.open, 0) AS room
                   FROM res_users u
+             LEFT JOIN (SELECT user_id, COUNT(*) AS open FROM open_care
+                      GROUP BY user_id) o ON o.user_id = u.id
                  WHERE u.active AND NOT u.share
             ), candidates AS (
                 SELECT p.id,
@@ -121,7 +122,7 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                     ON t.id = (p.relationship_tier_id->>%(key)s)::int
                  WHERE p.active AND p.id = p.commercial_partner_id
                    AND p.care_status->>%(key)s = 'overdue'
-                   AND p.id NOT IN (SELECT res_id FROM open_care)
+                   AND NOT EXISTS (SELECT 1 FROM open_care o WHERE o.res_id = p.id)
             ), ranked AS (
                 SELECT c.id, c.user_id, ROW_NUMBER() OVER (
                            PARTITION BY c.user_id

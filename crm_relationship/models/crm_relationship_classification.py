@@ -173,7 +173,7 @@ class CrmRelationshipClassification(models.AbstractModel):
             )
             scope = SQL(
                 """p.id = p.commercial_partner_id
-                   AND (r.pid IS NOT NULL OR p.id IN (SELECT * FROM prospects)
+                   AND (r.pid IS NOT NULL OR pr.pid IS NOT NULL
                         OR %s)""",
                 held,
             )
@@ -181,8 +181,10 @@ class CrmRelationshipClassification(models.AbstractModel):
             scope = SQL("p.id = ANY(%s)", list(partner_ids))
         company_partner = company.partner_id
         self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
-        # compiling this large query costs seconds and saves nothing
+        # compiling this large query costs seconds and saves nothing; its
+        # hashes and sorts span the whole book
         self.env.cr.execute("SET LOCAL jit = off")
+        self.env.cr.execute("SET LOCAL work_mem = '64MB'")
         self.env.cr.execute(
             SQL(
                 """
@@ -196,7 +198,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                    r.monetary_score, r.buyers, r.previous_buyers,
                    r.returning_buyers,
                    r.pid IS NOT NULL AS has_sales,
-                   p.id IN (SELECT * FROM prospects) AS prospect,
+                   pr.pid IS NOT NULL AS prospect,
                    oc.pid IS NOT NULL AS overdue_complaint,
                    COALESCE(oc.complaints, 0) AS overdue_complaints,
                    pd.repeat_purchases, pd.repeat_revenue,
@@ -236,6 +238,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                    p.create_date::date AS created
               FROM res_partner p
          LEFT JOIN ranked r ON r.pid = p.id
+         LEFT JOIN (SELECT DISTINCT * FROM prospects) pr(pid) ON pr.pid = p.id
          LEFT JOIN (%(overdue)s) oc ON oc.pid = p.id
          LEFT JOIN (%(purchase_days)s) pd ON pd.pid = p.id
          LEFT JOIN (%(surveys)s) sv ON sv.pid = p.id
