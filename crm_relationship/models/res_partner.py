@@ -129,10 +129,15 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     # --- classification, per company (written by _recompute_relationship) ---
+    # The classified fields (crm_relationship_classification.CLASSIFICATION_FIELDS)
+    # are rewritten in bulk by every run: index=False, as the "IS NOT NULL"
+    # index Odoo gives a company-dependent field serves none of their searches
+    # and would be maintained on every write.
     relationship_tier_id = fields.Many2one(
         "crm.relationship.tier",
         "Tier",
         company_dependent=True,
+        index=False,
         check_company=True,
         help="Tier by revenue contributed in the analysis window.",
     )
@@ -146,11 +151,13 @@ class ResPartner(models.Model):
         RELATIONSHIP_STATUSES,
         "Relationship status",
         company_dependent=True,
+        index=False,
         readonly=True,
     )
     relationship_level = fields.Selection(
         RELATIONSHIP_LEVELS,
         company_dependent=True,
+        index=False,
         help="Depth of the relationship (Kotler): recommended by the tier unless "
         "set by hand.",
     )
@@ -159,6 +166,7 @@ class ResPartner(models.Model):
     )
     lifetime_value = fields.Float(
         company_dependent=True,
+        index=False,
         readonly=True,
         groups=MONEY_GROUPS,
         help="Discounted margin the customer is expected to bring over the horizon, "
@@ -167,6 +175,7 @@ class ResPartner(models.Model):
     historical_revenue = fields.Float(
         "Revenue to date",
         company_dependent=True,
+        index=False,
         readonly=True,
         groups=MONEY_GROUPS,
         help="Untaxed revenue of every posted invoice minus credit notes.",
@@ -174,6 +183,7 @@ class ResPartner(models.Model):
     period_revenue = fields.Float(
         "Revenue (window)",
         company_dependent=True,
+        index=False,
         readonly=True,
         groups=MONEY_GROUPS,
         help="Untaxed revenue of the analysis window, credit notes deducted.",
@@ -181,31 +191,51 @@ class ResPartner(models.Model):
     previous_period_revenue = fields.Float(
         "Revenue (previous window)",
         company_dependent=True,
+        index=False,
         readonly=True,
         groups=MONEY_GROUPS,
     )
     purchase_count = fields.Integer(
         "Purchases (window)",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Posted customer invoices in the analysis window.",
     )
-    first_purchase_date = fields.Date(company_dependent=True, readonly=True)
-    last_purchase_date = fields.Date(company_dependent=True, readonly=True)
+    first_purchase_date = fields.Date(
+        company_dependent=True, index=False, readonly=True
+    )
+    last_purchase_date = fields.Date(company_dependent=True, index=False, readonly=True)
     rfm_recency_score = fields.Integer(
-        "Recency score", company_dependent=True, readonly=True, aggregator="avg"
+        "Recency score",
+        company_dependent=True,
+        index=False,
+        readonly=True,
+        aggregator="avg",
     )
     rfm_frequency_score = fields.Integer(
-        "Frequency score", company_dependent=True, readonly=True, aggregator="avg"
+        "Frequency score",
+        company_dependent=True,
+        index=False,
+        readonly=True,
+        aggregator="avg",
     )
     rfm_monetary_score = fields.Integer(
-        "Monetary score", company_dependent=True, readonly=True, aggregator="avg"
+        "Monetary score",
+        company_dependent=True,
+        index=False,
+        readonly=True,
+        aggregator="avg",
     )
     rfm_segment = fields.Selection(
-        RFM_SEGMENTS, "RFM segment", company_dependent=True, readonly=True
+        RFM_SEGMENTS, "RFM segment", company_dependent=True, index=False, readonly=True
     )
     relationship_revenue_rank = fields.Integer(
-        "Revenue rank", company_dependent=True, readonly=True, aggregator=False
+        "Revenue rank",
+        company_dependent=True,
+        index=False,
+        readonly=True,
+        aggregator=False,
     )
     region_scope = fields.Selection(
         [
@@ -214,6 +244,7 @@ class ResPartner(models.Model):
             ("international", "International"),
         ],
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Local: same state as the company; other provinces: same country; "
         "international: another country.",
@@ -242,6 +273,7 @@ class ResPartner(models.Model):
         "crm.relationship.care.stage",
         "Care stage",
         company_dependent=True,
+        index=False,
         group_expand="_read_group_care_stage_ids",
         help="Column of the care pipeline. The classification moves the customer "
         "when the facts change phase; a person may move it at any time.",
@@ -250,6 +282,7 @@ class ResPartner(models.Model):
         CARE_PHASES,
         "Care phase",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Before, during or after the sale: follows the care stage.",
     )
@@ -257,16 +290,18 @@ class ResPartner(models.Model):
         CARE_PHASES,
         "Care phase of the facts",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Phase derived from invoices, payments and opportunities at the last "
         "classification: the stage moves only when it changes.",
     )
     last_interaction_date = fields.Date(
-        "Last interaction", company_dependent=True, readonly=True
+        "Last interaction", company_dependent=True, index=False, readonly=True
     )
     next_care_date = fields.Date(
         "Next care date",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Last interaction (or first purchase, or creation) plus the contact "
         "interval of the customer's tier.",
@@ -275,6 +310,7 @@ class ResPartner(models.Model):
         CARE_STATUSES,
         "Care status",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Refreshed every day by the care scheduler: due soon within a week "
         "of the next care date, overdue once it has passed.",
@@ -912,6 +948,7 @@ class ResPartner(models.Model):
     probability_alive = fields.Float(
         "Probability active",
         company_dependent=True,
+        index=False,
         readonly=True,
         digits=(16, 4),
         help="Predictive method: probability that the customer still buys from "
@@ -919,6 +956,7 @@ class ResPartner(models.Model):
     )
     predicted_purchases = fields.Float(
         company_dependent=True,
+        index=False,
         readonly=True,
         digits=(16, 2),
         help="Predictive method: purchases expected in the next 12 months.",
@@ -926,6 +964,7 @@ class ResPartner(models.Model):
     relationship_expected_spend = fields.Float(
         "Expected spend per purchase",
         company_dependent=True,
+        index=False,
         readonly=True,
         groups=MONEY_GROUPS,
         help="Predictive method: untaxed amount a purchase of this customer is "
@@ -934,21 +973,26 @@ class ResPartner(models.Model):
     relationship_likely_lost = fields.Boolean(
         "Likely lost",
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Predictive method: the probability of being still active is below "
         "the company's threshold.",
     )
     health_score = fields.Integer(
         company_dependent=True,
+        index=False,
         readonly=True,
         aggregator="avg",
         help="0 to 100: weighted mean of activity, trend, care, service and "
         "satisfaction, over the components with data.",
     )
-    health_band = fields.Selection(HEALTH_BANDS, company_dependent=True, readonly=True)
+    health_band = fields.Selection(
+        HEALTH_BANDS, company_dependent=True, index=False, readonly=True
+    )
     health_score_change = fields.Integer(
         "Health change",
         company_dependent=True,
+        index=False,
         readonly=True,
         aggregator=False,
         help="Change of the health score since the previous classification that "
@@ -956,6 +1000,7 @@ class ResPartner(models.Model):
     )
     health_components = fields.Char(
         company_dependent=True,
+        index=False,
         readonly=True,
         help="Technical: the health score's components.",
     )

@@ -1,7 +1,13 @@
 """18.0.1.1.0: the classification compares with the stored values instead of
-keeping fingerprints; drop the columns of the fields that held them."""
+keeping fingerprints; drop the columns of the fields that held them, and the
+indexes of the classified fields, which no search uses and every nightly
+write had to maintain (they are declared ``index=False`` now)."""
 
 from odoo.tools import SQL, sql
+
+from odoo.addons.crm_relationship.models.crm_relationship_classification import (
+    CLASSIFICATION_FIELDS,
+)
 
 
 def migrate(cr, version):
@@ -17,3 +23,5 @@ def migrate(cr, version):
                     SQL.identifier(column),
                 )
             )
+    for fname in CLASSIFICATION_FIELDS:
+        sql.drop_index(cr, sql.make_index_name("res_partner", fname), "res_partner")
