@@ -31,6 +31,11 @@ DB = os.environ.get("CRM_RELATIONSHIP_BENCH_DB", "crm_relationship_bench")
 AS_OF = "2026-06-30"
 NEXT_DAY = "2026-07-01"
 SALESPEOPLE = 50
+# the columns of the invoices the steps add, as the generation fills them
+INSERT_MOVE = """INSERT INTO account_move (name, journal_id, company_id, currency_id,
+    state, move_type, auto_post, date, invoice_date, partner_id,
+    commercial_partner_id, amount_untaxed, amount_untaxed_signed, amount_total,
+    amount_total_signed, payment_state, create_date, write_date)"""
 
 
 def odoo_addons_path():
@@ -190,12 +195,7 @@ def _classify_nightly(env):
     """The nightly run: the date moves one day on and one more day of invoices
     (1/1,095 of the history) came in."""
     env.cr.execute(
-        """INSERT INTO account_move (name, journal_id, company_id, currency_id, state,
-                                     move_type, auto_post, date, invoice_date,
-                                     partner_id, commercial_partner_id,
-                                     amount_untaxed, amount_untaxed_signed,
-                                     amount_total, amount_total_signed,
-                                     payment_state, create_date, write_date)
+        f"""{INSERT_MOVE}
            SELECT 'BENCH/NIGHT/' || name, journal_id, company_id, currency_id,
                   'posted', move_type, 'no', %(d)s, %(d)s, partner_id,
                   commercial_partner_id, amount_untaxed, amount_untaxed_signed,
@@ -233,12 +233,7 @@ def _classify_after_one_invoice(env):
     """One credit note more: every rank and quintile may move, so the whole
     classification is computed again; only what changed is written."""
     env.cr.execute(
-        """INSERT INTO account_move (name, journal_id, company_id, currency_id, state,
-                                     move_type, auto_post, date, invoice_date,
-                                     partner_id, commercial_partner_id,
-                                     amount_untaxed, amount_untaxed_signed,
-                                     amount_total, amount_total_signed,
-                                     payment_state, create_date, write_date)
+        f"""{INSERT_MOVE}
            SELECT 'BENCH/REFUND/' || clock_timestamp(), journal_id, company_id,
                   currency_id, 'posted',
                   'out_refund', 'no', %(d)s, %(d)s, partner_id,
