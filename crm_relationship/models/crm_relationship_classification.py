@@ -803,34 +803,27 @@ class CrmRelationshipClassification(models.AbstractModel):
         classification writes one per customer), dated ``as_of``. A row already
         at ``as_of`` is replaced when the state it holds changed again, and
         removed when the change was undone. One DELETE, one INSERT."""
+
+        def state(row, prefix):
+            """The state a history row of the run table holds, by column prefix."""
+            return health.RelationshipState(
+                *(
+                    row[f"{prefix}_{name}"]
+                    for name in ("tier_id", "status", "level", "band")
+                )
+            )
+
         to_delete, to_insert = [], []
         for pid, vals in batch.items():
             row = vals["_history"]
             new = health.RelationshipState(*(vals[fname] for fname in HISTORY_FIELDS))
-            previous = None
-            if row["has_history"]:
-                previous = health.RelationshipState(
-                    row["history_tier_id"],
-                    row["history_status"],
-                    row["history_level"],
-                    row["history_band"],
-                )
+            previous = state(row, "history") if row["has_history"] else None
             due = health.history_due(previous, new) and (
                 previous is not None or new != health.RelationshipState()
             )
             if row["history_today_id"]:
-                today = health.RelationshipState(
-                    row["today_tier_id"],
-                    row["today_status"],
-                    row["today_level"],
-                    row["today_band"],
-                )
-                before = health.RelationshipState(
-                    row["today_previous_tier_id"],
-                    row["today_previous_status"],
-                    row["today_previous_level"],
-                    row["today_previous_band"],
-                )
+                today = state(row, "today")
+                before = state(row, "today_previous")
                 if (
                     due
                     and today == new
