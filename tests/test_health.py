@@ -233,6 +233,25 @@ def test_every_component_is_needed():
         health_score(components()[:4])
 
 
+def test_a_scorer_checks_its_parameters_once_and_scores_like_health_score():
+    with pytest.raises(ValueError, match="cannot be negative: care"):
+        health.health_scorer(health.DEFAULT_WEIGHTS | {"care": -1})
+    with pytest.raises(ValueError):
+        health.health_scorer(healthy_min=30, watch_min=40)
+    weights = {"activity": 2, "trend": 0, "care": 1, "service": 0, "satisfaction": 1}
+    score = health.health_scorer(weights, healthy_min=90, watch_min=60)
+    parts = components(
+        activity_component(recency_score=3),  # 50
+        care=care_component("due_soon"),  # 50
+        satisfaction=satisfaction_component((5,), (10,)),  # 100
+    )
+    # (50 * 2 + 50 * 1 + 100 * 1) / 4 = 62.5, halves up
+    assert (score(parts).score, score(parts).band) == (63, "watch")
+    assert score(parts) == health_score(parts, weights, 90, 60)
+    with pytest.raises(ValueError, match="One component of each kind"):
+        score(parts[:4])
+
+
 @pytest.mark.parametrize(
     "score, band",
     [(100, "healthy"), (70, "healthy"), (69, "watch"), (40, "watch"), (39, "at_risk")],

@@ -1,4 +1,5 @@
 import dataclasses
+import functools
 import json
 import threading
 from collections import namedtuple
@@ -67,6 +68,21 @@ ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
 TierInfo = namedtuple(
     "TierInfo", ["id", "tier_type", "relationship_level", "contact_interval_days"]
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _component_json(code, score, weight, facts):
+    """``"code":[score,weight,{fact:value}]`` of one health component, amounts
+    left out; most customers share the same few (cached)."""
+    facts = {
+        name: round(value, 4) if isinstance(value, float) else value
+        for name, value in facts
+        if name not in ("revenue", "previous_revenue")
+    }
+    if code == "trend" and score is not None and "change" not in facts:
+        facts["no_revenue"] = True
+    score = None if score is None else round(score, 1)
+    return json.dumps({code: [score, weight, facts]}, separators=(",", ":"))[1:-1]
 
 
 class CrmRelationshipClassification(models.AbstractModel):
@@ -179,6 +195,20 @@ class CrmRelationshipClassification(models.AbstractModel):
             )
         else:
             scope = SQL("p.id = ANY(%s)", list(partner_ids))
+
+        def only_scope(facts, column="pid"):
+            """``facts`` of the partners in scope: on a partial run, a filter
+            that PostgreSQL pushes into their aggregates (so a button on one
+            customer reads its own facts only; ranks stay company-wide)."""
+            if partner_ids is None:
+                return facts
+            return SQL(
+                "SELECT * FROM (%s) f WHERE f.%s = ANY(%s)",
+                facts,
+                SQL.identifier(column),
+                list(partner_ids),
+            )
+
         company_partner = company.partner_id
         self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
         # compiling this large query costs seconds and saves nothing; its
@@ -253,20 +283,22 @@ class CrmRelationshipClassification(models.AbstractModel):
                 """,
                 table=SQL.identifier(RUN_TABLE),
                 ranked=Facts._ranked_sales_sql(company, as_of),
-                prospects=Facts._prospects_sql(company, as_of),
+                prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
                 scope=scope,
                 key=key,
                 country=company_partner.country_id.id or 0,
                 state=company_partner.state_id.id or 0,
-                overdue=Facts._overdue_complaint_counts_sql(company, as_of),
-                purchase_days=self._purchase_days_source(company, as_of),
-                surveys=Facts._survey_answers_sql(company, as_of),
-                history=self._previous_history_sql(company, as_of),
+                overdue=only_scope(Facts._overdue_complaint_counts_sql(company, as_of)),
+                purchase_days=only_scope(self._purchase_days_source(company, as_of)),
+                surveys=only_scope(Facts._survey_answers_sql(company, as_of)),
+                history=only_scope(
+                    self._previous_history_sql(company, as_of), "partner_id"
+                ),
                 company=company.id,
                 as_of=as_of,
-                won=Facts._won_opportunities_sql(company, as_of),
-                open=Facts._open_opportunities_sql(company),
-                interactions=Facts._last_interactions_sql(company, as_of),
+                won=only_scope(Facts._won_opportunities_sql(company, as_of)),
+                open=only_scope(Facts._open_opportunities_sql(company)),
+                interactions=Facts._last_interactions_sql(company, as_of, partner_ids),
             )
         )
 
@@ -277,31 +309,35 @@ class CrmRelationshipClassification(models.AbstractModel):
         a cron run), so that memory does not grow with the book. With
         ``with_stored``, ``"_stored"`` is the tuple of the values stored now (the
         partner's own, or None when a contact holds other values)."""
-        stored = SQL("")
         if with_stored:
             key = str(company.id)
-            own = [self._stored_sql("p", f, key) for f in CLASSIFICATION_FIELDS]
-            stored = SQL(
-                """, EXISTS (
-                        SELECT 1 FROM res_partner c
-                         WHERE c.commercial_partner_id = p.id AND c.id != p.id
-                           AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)),
-                   %(typed)s""",
+            # one pass over the contacts, not one lookup per customer
+            source = SQL(
+                """, d.pid IS NOT NULL, %(typed)s
+                     FROM %(table)s r
+                     JOIN res_partner p ON p.id = r.pid
+                LEFT JOIN (SELECT DISTINCT c.commercial_partner_id AS pid
+                             FROM res_partner c
+                             JOIN res_partner o ON o.id = c.commercial_partner_id
+                            WHERE c.id != c.commercial_partner_id
+                              AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)) d
+                       ON d.pid = r.pid""",
+                typed=SQL(", ").join(
+                    self._stored_sql("p", f, key) for f in CLASSIFICATION_FIELDS
+                ),
+                table=SQL.identifier(RUN_TABLE),
                 child=SQL(", ").join(
                     SQL("c.%s->%s", SQL.identifier(f), key)
                     for f in CLASSIFICATION_FIELDS
                 ),
                 own=SQL(", ").join(
-                    SQL("p.%s->%s", SQL.identifier(f), key)
+                    SQL("o.%s->%s", SQL.identifier(f), key)
                     for f in CLASSIFICATION_FIELDS
                 ),
-                typed=SQL(", ").join(own),
             )
-        query = SQL(
-            "SELECT r.* %s FROM %s r JOIN res_partner p ON p.id = r.pid",
-            stored,
-            SQL.identifier(RUN_TABLE),
-        )
+        else:
+            source = SQL("FROM %s r", SQL.identifier(RUN_TABLE))
+        query = SQL("SELECT r.* %s", source)
         width = None
         cursor = self.env.cr._cnx.cursor("crm_relationship_run_rows", withhold=True)
         try:
@@ -728,9 +764,11 @@ class CrmRelationshipClassification(models.AbstractModel):
                 ),
                 None,
             )
-        params = ctx.get("health")
-        if params is None:
-            params = ctx["health"] = ctx["company"]._relationship_health_params()
+        score = ctx.get("health")
+        if score is None:
+            score = ctx["health"] = health.health_scorer(
+                **ctx["company"]._relationship_health_params()
+            )
         predicted = row.get("_predicted")
         components = (
             health.activity_component(
@@ -745,7 +783,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                 row["csat_scores"] or (), row["nps_scores"] or ()
             ),
         )
-        result = health.health_score(components, **params)
+        result = score(components)
         stored = row["stored_health_score"]
         if stored is None or result.score is None:
             change = None
@@ -764,18 +802,11 @@ class CrmRelationshipClassification(models.AbstractModel):
     def _health_components_json(self, result):
         """``{code: [score, weight, {fact: value}]}`` without money amounts: the
         breakdown is readable by every internal user."""
-        compact = {}
-        for item in result.components:
-            facts = {
-                name: round(value, 4) if isinstance(value, float) else value
-                for name, value in item.facts
-                if name not in ("revenue", "previous_revenue")
-            }
-            if item.code == "trend" and item.has_data and "change" not in facts:
-                facts["no_revenue"] = True
-            score = None if item.score is None else round(item.score, 1)
-            compact[item.code] = [score, item.weight, facts]
-        return json.dumps(compact, separators=(",", ":"))
+        parts = (
+            _component_json(item.code, item.score, item.weight, item.facts)
+            for item in result.components
+        )
+        return "{" + ",".join(parts) + "}"
 
     # ------------------------------------------------------------------
     # RELATIONSHIP HISTORY
@@ -918,14 +949,15 @@ class CrmRelationshipClassification(models.AbstractModel):
         return currency.round
 
     @api.model
-    def _changed_rows(self, company, batch, fnames=None):
-        """``{pid: [jsonb values]}`` of the customers of ``batch`` whose stored
-        values (``"_stored"``, typed, None when empty) differ from the computed
-        ones; amounts are rounded with the company currency."""
-        fnames = list(fnames or CLASSIFICATION_FIELDS)
-        kinds = [CLASSIFICATION_FIELDS[f] for f in fnames]
-        currency = company.currency_id
-        rounding = self._amount_rounding(currency)
+    def _changed_rows(self, company, batch):
+        """``{pid: {field: jsonb value}}``: for each customer of ``batch`` whose
+        stored values (``"_stored"``, typed, None when empty) differ from the
+        computed ones, the fields that differ (every field when a contact holds
+        other values than its commercial partner); amounts are rounded with the
+        company currency."""
+        fnames = list(CLASSIFICATION_FIELDS)
+        kinds = list(CLASSIFICATION_FIELDS.values())
+        rounding = self._amount_rounding(company.currency_id)
         # the stored form of the values whose kind needs more than "empty is None"
         normalize = {
             "amount": lambda value: rounding(value) or None,
@@ -933,67 +965,66 @@ class CrmRelationshipClassification(models.AbstractModel):
             "score": int,
         }
         special = [
-            (index, normalize[kind])
-            for index, kind in enumerate(kinds)
+            (index, fname, normalize[kind])
+            for index, (fname, kind) in enumerate(CLASSIFICATION_FIELDS.items())
             if kind in normalize
         ]
-        dates = [index for index, kind in enumerate(kinds) if kind == "date"]
         changed = {}
         for pid, vals in batch.items():
             row = [vals[fname] or None for fname in fnames]
-            for index, convert in special:
-                value = vals[fnames[index]]
+            for index, fname, convert in special:
+                value = vals[fname]
                 row[index] = None if value is None else convert(value)
-            if tuple(row) != vals["_stored"]:
-                # already in the stored form: only dates need their JSON text
-                for index in dates:
-                    if row[index] is not None:
-                        row[index] = row[index].isoformat()
-                changed[pid] = row
+            stored = vals["_stored"]
+            if tuple(row) == stored:
+                continue
+            changed[pid] = {
+                fname: value.isoformat() if kind == "date" and value else value
+                for fname, kind, value, old in zip(
+                    fnames, kinds, row, stored or [object()] * len(row), strict=True
+                )
+                if value != old
+            }
         return changed
 
     @api.model
-    def _write_rows(self, company, rows, fnames=None):
-        """Write ``{commercial partner id: jsonb values of fnames}`` (default:
-        every classified field) in ``company``, on the commercial partners and
-        their contacts, in one query. A plain ORM write would cost one UPDATE
-        per partner, each having its own figures. Returns the partners written.
+    def _write_rows(self, company, rows):
+        """Write ``{commercial partner id: {field: jsonb value}}`` in ``company``
+        on the commercial partners and their contacts, in one query that sets
+        only the fields given for each partner (None clears). A plain ORM write
+        would cost one UPDATE per partner, each having its own figures. Returns
+        the number of commercial partners written.
         """
+        if not rows:
+            return 0
         key = str(company.id)
-        fnames = list(fnames or CLASSIFICATION_FIELDS)
-        payload = [
-            {"id": pid}
-            | {
-                fname: value
-                for fname, value in zip(fnames, row, strict=True)
-                if value is not None
-            }
-            for pid, row in rows.items()
+        fnames = [
+            fname
+            for fname in CLASSIFICATION_FIELDS
+            if any(fname in values for values in rows.values())
         ]
+        payload = [{"id": pid, "v": values} for pid, values in rows.items()]
         self.env["res.partner"].flush_model(fnames)
         updated = self.env.execute_query(
             SQL(
                 """UPDATE res_partner p SET %(assignments)s
-                     FROM jsonb_to_recordset(%(payload)s::jsonb)
-                          AS v(id int, %(columns)s)
+                     FROM jsonb_to_recordset(%(payload)s::jsonb) AS v(id int, v jsonb)
                     WHERE p.commercial_partner_id = v.id
                 RETURNING p.id""",
                 assignments=SQL(", ").join(
                     SQL(
-                        """%(col)s = NULLIF(
+                        """%(col)s = CASE WHEN v.v ? %(fname)s THEN NULLIF(
                             (COALESCE(p.%(col)s, '{}'::jsonb) - %(key)s)
                             || jsonb_strip_nulls(
-                                jsonb_build_object(%(key)s, v.%(col)s)),
-                            '{}'::jsonb)""",
+                                jsonb_build_object(%(key)s, v.v->%(fname)s)),
+                            '{}'::jsonb) ELSE p.%(col)s END""",
                         col=SQL.identifier(fname),
+                        fname=fname,
                         key=key,
                     )
                     for fname in fnames
                 ),
                 payload=json.dumps(payload),
-                columns=SQL(", ").join(
-                    SQL("%s jsonb", SQL.identifier(fname)) for fname in fnames
-                ),
             )
         )
         partners = self.env["res.partner"].browse([pid for (pid,) in updated])
@@ -1036,18 +1067,19 @@ class CrmRelationshipClassification(models.AbstractModel):
             )
         )
         currency = company.currency_id
-        fnames = list(CARE_DATE_FIELDS)
         values = {}
         for pid, last, interval, ended, first_purchase, created in rows:
             next_date = care.next_care_date(
                 last or first_purchase or created, interval, ended
             )
             status = care.care_status(next_date, as_of)
-            values[pid] = [
-                self._to_json(CARE_DATE_FIELDS[fname], value, currency)
-                for fname, value in zip(fnames, (last, next_date, status), strict=True)
-            ]
-        self._write_rows(company, values, fnames)
+            values[pid] = {
+                fname: self._to_json(kind, value, currency)
+                for (fname, kind), value in zip(
+                    CARE_DATE_FIELDS.items(), (last, next_date, status), strict=True
+                )
+            }
+        self._write_rows(company, values)
 
     @api.model
     def _refresh_care_status(self, company, as_of):
@@ -1068,9 +1100,8 @@ class CrmRelationshipClassification(models.AbstractModel):
         for pid, next_date, stored in rows:
             status = care.care_status(next_date, as_of)
             if status != stored:
-                changed[pid] = [status]
-        if changed:
-            self._write_rows(company, changed, ["care_status"])
+                changed[pid] = {"care_status": status}
+        self._write_rows(company, changed)
         return len(changed)
 
     @api.model

@@ -123,6 +123,23 @@ class TestClassificationEngine(CrmRelationshipCommon):
         self.assertEqual(buyers[0].relationship_revenue_rank, 10)
         self.assertEqual(buyers[1].relationship_revenue_rank, 11, "tie: by id")
 
+    def test_a_partial_run_reads_the_facts_of_its_own_customers(self):
+        other = self.env["res.partner"].search([("name", "=", "Công ty Khác")])
+        self.assertEqual(other.relationship_status, "new")
+        for partner in (self.contact, other):
+            self.env["crm.relationship.feedback"].sudo().create(
+                {
+                    "name": "Giao hàng trễ",
+                    "partner_id": partner.id,
+                    "date_received": "2026-06-28 08:00:00",
+                }
+            )
+        self.assertEqual(self._recompute(self.customer), 1)
+        self.assertEqual(self.customer.relationship_status, "needs_care")
+        self.assertEqual(other.relationship_status, "new", "not in the scope")
+        self.assertEqual(self._recompute(), 1, "the other customer only")
+        self.assertEqual(other.relationship_status, "needs_care")
+
     def test_prospects_are_per_company(self):
         other = self.setup_other_company()["company"]
         shared_buyer = self._customer("Khách Chung", customer_rank=1)

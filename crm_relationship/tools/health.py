@@ -169,23 +169,38 @@ def health_score(
     weight (default DEFAULT_WEIGHTS). Bad weights or band limits raise
     ValueError. A customer whose components with data all weigh 0 has no score.
     """
+    return health_scorer(weights, healthy_min, watch_min)(components)
+
+
+def health_scorer(weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
+    """``health_score`` with these weights and band limits checked once (bad
+    ones raise ValueError here): the function a classification applies to
+    every customer."""
     checked = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
     check_bands(healthy_min, watch_min)
-    by_code = {component.code: component for component in components}
-    if set(by_code) != set(COMPONENTS):
-        raise ValueError(
-            "One component of each kind is needed: " + ", ".join(COMPONENTS)
+    codes = set(COMPONENTS)
+
+    def score_components(components):
+        by_code = {component.code: component for component in components}
+        if by_code.keys() != codes:
+            raise ValueError(
+                "One component of each kind is needed: " + ", ".join(COMPONENTS)
+            )
+        weighted = tuple(
+            Component(code, by_code[code].score, by_code[code].facts, checked[code])
+            for code in COMPONENTS
         )
-    weighted = tuple(
-        Component(code, by_code[code].score, by_code[code].facts, checked[code])
-        for code in COMPONENTS
-    )
-    total_weight = sum(item.weight for item in weighted if item.has_data)
-    if not total_weight:
-        return HealthScore(None, None, weighted)
-    mean = sum(item.weight * item.score for item in weighted if item.has_data)
-    score = round_half_up(mean / total_weight)
-    return HealthScore(score, health_band(score, healthy_min, watch_min), weighted)
+        total_weight = mean = 0.0
+        for item in weighted:
+            if item.score is not None:
+                total_weight += item.weight
+                mean += item.weight * item.score
+        if not total_weight:
+            return HealthScore(None, None, weighted)
+        score = round_half_up(mean / total_weight)
+        return HealthScore(score, health_band(score, healthy_min, watch_min), weighted)
+
+    return score_components
 
 
 # ---------------------------------------------------------------------------
