@@ -10,20 +10,21 @@ class CrmRelationshipHistory(models.Model):
     Written only by the classification (``crm.relationship.classification.
     _write_history``), in bulk, for the days on which the tier, status, level
     or health band of a commercial partner changed; the first classification
-    writes one row per customer. Nobody edits it: users read it.
+    writes one row per customer. Nobody edits it: users read it, by its date
+    (no log access columns: the first run copies one row per customer).
     """
 
     _name = "crm.relationship.history"
     _description = "Customer relationship history"
     _order = "date desc, id desc"
     _rec_name = "partner_id"
+    _log_access = False
 
     partner_id = fields.Many2one(
         "res.partner", "Customer", required=True, index=True, ondelete="cascade"
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, ondelete="cascade"
-    )
+    # indexed first in (company_id, partner_id, date), see init()
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
     date = fields.Date(required=True, index=True)
     tier_id = fields.Many2one("crm.relationship.tier", "Tier", ondelete="set null")
     previous_tier_id = fields.Many2one(
