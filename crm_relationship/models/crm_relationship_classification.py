@@ -57,6 +57,8 @@ HISTORY_FIELDS = (
     "relationship_level",
     "health_band",
 )
+# the run-table columns of the state of a customer's last history row
+PREVIOUS_STATE = ("history_tier_id", "history_status", "history_level", "history_band")
 # care fields that interactions refresh between two classifications
 CARE_DATE_FIELDS = {
     "last_interaction_date": "date",
@@ -869,7 +871,14 @@ class CrmRelationshipClassification(models.AbstractModel):
         to_delete, to_insert = [], []
         for pid, vals in batch.items():
             row = vals["_history"]
-            new = health.RelationshipState(*(vals[fname] for fname in HISTORY_FIELDS))
+            values = tuple(vals[fname] for fname in HISTORY_FIELDS)
+            if (
+                row["has_history"]
+                and not row["history_today_id"]
+                and values == tuple(row[column] for column in PREVIOUS_STATE)
+            ):
+                continue  # the state of its last row: nothing is due
+            new = health.RelationshipState(*values)
             previous = state(row, "history") if row["has_history"] else None
             due = health.history_due(previous, new) and (
                 previous is not None or new != health.RelationshipState()
