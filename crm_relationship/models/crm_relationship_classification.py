@@ -965,13 +965,12 @@ class CrmRelationshipClassification(models.AbstractModel):
 
     @api.model
     def _changed_rows(self, company, batch):
-        """``{pid: {field: jsonb value}}``: for each customer of ``batch`` whose
+        """``{pid: {field: value}}``: for each customer of ``batch`` whose
         stored values (``"_stored"``, typed, None when empty) differ from the
         computed ones, the fields that differ (every field when a contact holds
         other values than its commercial partner); amounts are rounded with the
         company currency."""
         fnames = list(CLASSIFICATION_FIELDS)
-        kinds = list(CLASSIFICATION_FIELDS.values())
         rounding = self._amount_rounding(company.currency_id)
         # the stored form of the values whose kind needs more than "empty is None"
         normalize = {
@@ -994,9 +993,9 @@ class CrmRelationshipClassification(models.AbstractModel):
             if tuple(row) == stored:
                 continue
             changed[pid] = {
-                fname: value.isoformat() if kind == "date" and value else value
-                for fname, kind, value, old in zip(
-                    fnames, kinds, row, stored or [object()] * len(row), strict=True
+                fname: value
+                for fname, value, old in zip(
+                    fnames, row, stored or [object()] * len(row), strict=True
                 )
                 if value != old
             }
@@ -1004,7 +1003,7 @@ class CrmRelationshipClassification(models.AbstractModel):
 
     @api.model
     def _write_rows(self, company, rows):
-        """Write ``{commercial partner id: {field: jsonb value}}`` in ``company``
+        """Write ``{commercial partner id: {field: value}}`` in ``company``
         on the commercial partners and their contacts, setting only the fields
         given for each partner (None clears). The values are copied into a
         temporary table, then one UPDATE: a plain ORM write would cost one
