@@ -190,14 +190,14 @@ def health_scorer(weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
             Component(code, by_code[code].score, by_code[code].facts, checked[code])
             for code in COMPONENTS
         )
-        total_weight = mean = 0.0
+        total_weight = weighted_sum = 0.0
         for item in weighted:
             if item.score is not None:
                 total_weight += item.weight
-                mean += item.weight * item.score
+                weighted_sum += item.weight * item.score
         if not total_weight:
             return HealthScore(None, None, weighted)
-        score = round_half_up(mean / total_weight)
+        score = round_half_up(weighted_sum / total_weight)
         return HealthScore(score, health_band(score, healthy_min, watch_min), weighted)
 
     return score_components
