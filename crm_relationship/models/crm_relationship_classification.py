@@ -205,20 +205,16 @@ class CrmRelationshipClassification(models.AbstractModel):
         Facts = self.env["crm.relationship.facts"]
         key = str(company.id)
         if partner_ids is None:
-            # the stored values are looked at only for the partners that are
-            # neither buyers nor prospects (OR evaluates left to right)
+            # a commercial partner that is neither a buyer nor a prospect is in
+            # scope when it holds a classified value (to clear it)
             held = SQL(" OR ").join(
                 SQL("p.%s ? %s", SQL.identifier(fname), key)
                 for fname in CLASSIFICATION_FIELDS
             )
-            scope = SQL(
-                """p.id = p.commercial_partner_id
-                   AND (r.pid IS NOT NULL OR pr.pid IS NOT NULL
-                        OR %s)""",
-                held,
-            )
+            partner_scope = SQL("p.id = p.commercial_partner_id")
         else:
-            scope = SQL("p.id = ANY(%s)", list(partner_ids))
+            held = SQL("TRUE")
+            partner_scope = SQL("p.id = ANY(%s)", list(partner_ids))
 
         def only_scope(facts, column="pid"):
             """``facts`` of the partners in scope: on a partial run, a filter
@@ -244,7 +240,32 @@ class CrmRelationshipClassification(models.AbstractModel):
                 """
             CREATE TEMP TABLE %(table)s AS
             WITH ranked AS (%(ranked)s),
-                 prospects AS (%(prospects)s)
+                 prospects AS (%(prospects)s),
+                 -- what the rules read of the partner, narrow: the wide
+                 -- partner rows are not carried through the joins
+                 partners AS MATERIALIZED (
+                     SELECT p.id,
+                            (p.health_score->>%(key)s)::int AS stored_health_score,
+                            (p.health_score_change->>%(key)s)::int
+                                AS stored_health_change,
+                            CASE WHEN (p.relationship_tier_locked->>%(key)s)::boolean
+                                 THEN (p.relationship_tier_id->>%(key)s)::int END
+                                AS locked_tier_id,
+                            CASE WHEN (p.relationship_level_locked->>%(key)s)::boolean
+                                 THEN p.relationship_level->>%(key)s END
+                                AS locked_level,
+                            (p.relationship_end_date->>%(key)s)::date AS end_date,
+                            CASE WHEN p.country_id IS NULL THEN NULL
+                                 WHEN p.country_id != %(country)s
+                                 THEN 'international'
+                                 WHEN p.state_id = %(state)s THEN 'local'
+                                 ELSE 'domestic' END AS region_scope,
+                            (p.care_stage_id->>%(key)s)::int AS stage_id,
+                            p.care_phase_auto->>%(key)s AS phase_auto,
+                            p.create_date::date AS created,
+                            %(held)s AS held
+                       FROM res_partner p
+                      WHERE %(partner_scope)s)
             SELECT p.id AS pid, r.revenue, r.previous_revenue,
                    r.historical_revenue, r.purchases, r.previous_purchases,
                    r.first_purchase, r.last_purchase, r.quarters, r.unpaid,
@@ -257,8 +278,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                    COALESCE(oc.complaints, 0) AS overdue_complaints,
                    pd.repeat_purchases, pd.repeat_revenue,
                    sv.csat_scores, sv.nps_scores,
-                   (p.health_score->>%(key)s)::int AS stored_health_score,
-                   (p.health_score_change->>%(key)s)::int AS stored_health_change,
+                   p.stored_health_score, p.stored_health_change,
                    hp.id IS NOT NULL AS has_history,
                    hp.tier_id AS history_tier_id,
                    hp.relationship_status AS history_status,
@@ -277,20 +297,9 @@ class CrmRelationshipClassification(models.AbstractModel):
                    w.won_date,
                    oo.pid IS NOT NULL AS open_opportunity,
                    li.last_interaction,
-                   CASE WHEN (p.relationship_tier_locked->>%(key)s)::boolean
-                        THEN (p.relationship_tier_id->>%(key)s)::int END
-                       AS locked_tier_id,
-                   CASE WHEN (p.relationship_level_locked->>%(key)s)::boolean
-                        THEN p.relationship_level->>%(key)s END AS locked_level,
-                   (p.relationship_end_date->>%(key)s)::date AS end_date,
-                   CASE WHEN p.country_id IS NULL THEN NULL
-                        WHEN p.country_id != %(country)s THEN 'international'
-                        WHEN p.state_id = %(state)s THEN 'local'
-                        ELSE 'domestic' END AS region_scope,
-                   (p.care_stage_id->>%(key)s)::int AS stage_id,
-                   p.care_phase_auto->>%(key)s AS phase_auto,
-                   p.create_date::date AS created
-              FROM res_partner p
+                   p.locked_tier_id, p.locked_level, p.end_date, p.region_scope,
+                   p.stage_id, p.phase_auto, p.created
+              FROM partners p
          LEFT JOIN ranked r ON r.pid = p.id
          LEFT JOIN (SELECT DISTINCT * FROM prospects) pr(pid) ON pr.pid = p.id
          LEFT JOIN (%(overdue)s) oc ON oc.pid = p.id
@@ -303,12 +312,13 @@ class CrmRelationshipClassification(models.AbstractModel):
          LEFT JOIN (%(won)s) w ON w.pid = p.id
          LEFT JOIN (%(open)s) oo ON oo.pid = p.id
          LEFT JOIN (%(interactions)s) li ON li.pid = p.id
-             WHERE %(scope)s
+             WHERE p.held OR r.pid IS NOT NULL OR pr.pid IS NOT NULL
                 """,
                 table=SQL.identifier(RUN_TABLE),
                 ranked=Facts._ranked_sales_sql(company, as_of),
                 prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
-                scope=scope,
+                held=held,
+                partner_scope=partner_scope,
                 key=key,
                 country=company_partner.country_id.id or 0,
                 state=company_partner.state_id.id or 0,
