@@ -57,8 +57,12 @@ HISTORY_FIELDS = (
     "relationship_level",
     "health_band",
 )
-# the run-table columns of the state of a customer's last history row
-PREVIOUS_STATE = ("history_tier_id", "history_status", "history_level", "history_band")
+# the run-table columns of the states a history row holds, by column prefix:
+# the last row before the run's date, the row at that date, and its previous
+HISTORY_STATE_COLUMNS = {
+    prefix: tuple(f"{prefix}_{name}" for name in ("tier_id", "status", "level", "band"))
+    for prefix in ("history", "today", "today_previous")
+}
 # care fields that interactions refresh between two classifications
 CARE_DATE_FIELDS = {
     "last_interaction_date": "date",
@@ -872,10 +876,7 @@ class CrmRelationshipClassification(models.AbstractModel):
         def state(row, prefix):
             """The state a history row of the run table holds, by column prefix."""
             return health.RelationshipState(
-                *(
-                    row[f"{prefix}_{name}"]
-                    for name in ("tier_id", "status", "level", "band")
-                )
+                *(row[column] for column in HISTORY_STATE_COLUMNS[prefix])
             )
 
         to_delete, to_insert = [], []
@@ -885,7 +886,8 @@ class CrmRelationshipClassification(models.AbstractModel):
             if (
                 row["has_history"]
                 and not row["history_today_id"]
-                and values == tuple(row[column] for column in PREVIOUS_STATE)
+                and values
+                == tuple(row[column] for column in HISTORY_STATE_COLUMNS["history"])
             ):
                 continue  # the state of its last row: nothing is due
             new = health.RelationshipState(*values)
