@@ -230,12 +230,16 @@ def _nightly_floor(env):
     started = time.perf_counter()
     env.cr.execute(
         """UPDATE res_partner
-              SET relationship_revenue_rank = relationship_revenue_rank || '{"1": 7}',
-                  lifetime_value = lifetime_value || '{"1": 7.5}'
+              SET relationship_revenue_rank = relationship_revenue_rank
+                      || jsonb_build_object(%(key)s, 7),
+                  lifetime_value = lifetime_value || jsonb_build_object(%(key)s, 7.5)
             WHERE id IN (SELECT id FROM res_partner
-                          WHERE relationship_revenue_rank ? %s
-                          ORDER BY id LIMIT %s)""",
-        [str(company.id), int(os.environ.get("CRM_RELATIONSHIP_BENCH_WRITTEN", 0))],
+                          WHERE relationship_revenue_rank ? %(key)s
+                          ORDER BY id LIMIT %(limit)s)""",
+        {
+            "key": str(company.id),
+            "limit": int(os.environ.get("CRM_RELATIONSHIP_BENCH_WRITTEN", 0)),
+        },
     )
     written = env.cr.rowcount
     rewrite = time.perf_counter() - started

@@ -19,16 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from benchmark import psql  # scripts/ is the script's own directory
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def psql(db, sql):
-    return subprocess.run(
-        ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 FILL = """
@@ -107,9 +100,9 @@ def main():
     subprocess.run(["dropdb", "--if-exists", copy], check=True)
     subprocess.run(["createdb", "-T", args.db, copy], check=True)
     try:
-        psql(copy, FILL.format(days=args.days))
-        psql(copy, "ANALYZE crm_relationship_kpi_value")
-        rows = psql(copy, "SELECT count(*) FROM crm_relationship_kpi_value")
+        psql(db=copy, sql=FILL.format(days=args.days))
+        psql(db=copy, sql="ANALYZE crm_relationship_kpi_value")
+        rows = psql(db=copy, sql="SELECT count(*) FROM crm_relationship_kpi_value")
         cards, timings, queries = measure(copy, args.runs)
     finally:
         subprocess.run(["dropdb", "--if-exists", copy], check=True)
