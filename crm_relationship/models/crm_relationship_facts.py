@@ -270,7 +270,7 @@ class CrmRelationshipFacts(models.AbstractModel):
             """SELECT p.commercial_partner_id AS pid,
                       ARRAY_AGG(f.csat_score ORDER BY f.id)
                           FILTER (WHERE f.csat_score > 0) AS csat_scores,
-                      ARRAY_AGG(f.nps_score ORDER BY f.id)
+                      ARRAY_AGG(COALESCE(f.nps_score, 0) ORDER BY f.id)
                           FILTER (WHERE f.nps_answered) AS nps_scores
                  FROM crm_relationship_feedback f
                  JOIN res_partner p ON p.id = f.partner_id
