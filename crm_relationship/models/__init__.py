@@ -8,8 +8,12 @@ from . import crm_relationship_interaction
 from . import crm_relationship_feedback_stage
 from . import crm_relationship_feedback
 from . import crm_relationship_facts
-from . import crm_relationship_classification
+from . import crm_relationship_writer
+from . import crm_relationship_run_facts
+from . import crm_relationship_rules
+from . import crm_relationship_prediction
 from . import crm_relationship_history
+from . import crm_relationship_classification
 from . import crm_relationship_care_scheduler
 from . import account_move
 from . import ir_module_module

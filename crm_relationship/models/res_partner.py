@@ -11,8 +11,9 @@ from odoo.tools import SQL
 from odoo.tools.misc import format_amount, format_date
 
 from .crm_relationship_care_stage import CARE_PHASES
-from .crm_relationship_classification import CLASSIFICATION_FIELDS
 from .crm_relationship_tier import RELATIONSHIP_LEVELS
+from .crm_relationship_writer import CLASSIFICATION_FIELDS
+from .groups import MANAGER_GROUP, MONEY_GROUPS, USER_GROUP
 
 RELATIONSHIP_STATUSES = [
     ("new", "New"),
@@ -55,11 +56,6 @@ HEALTH_BANDS = [
     ("watch", "Watch"),
     ("at_risk", "At risk"),
 ]
-MONEY_GROUPS = (
-    "crm_relationship.crm_relationship_group_user,"
-    "account.group_account_invoice,account.group_account_readonly"
-)
-MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 # a "Recompute now" on more customers than this runs in the cron instead
 RECOMPUTE_INLINE_LIMIT = 1000
 MANUAL_FIELDS = (
@@ -103,11 +99,6 @@ SERVER_OWNED_FIELDS = frozenset(
         "health_score_change",
         "health_components",
     }
-)
-# readers of money figures, as core gates res.partner.total_invoiced
-MONEY_GROUPS = (
-    "crm_relationship.crm_relationship_group_user,"
-    "account.group_account_invoice,account.group_account_readonly"
 )
 # set only by server code (relationship_engine_write), never by a client: a
 # context key would be forgeable over RPC
@@ -634,7 +625,27 @@ class ResPartner(models.Model):
         companies = Company.browse(company_ids) if company_ids else Company.search([])
         partner_ids = self.commercial_partner_id.ids if self else None
         engine = self.env["crm.relationship.classification"].sudo()
-        return sum(engine._run(companies, as_of, partner_ids))
+        busy = []
+        written = sum(engine._run(companies, as_of, partner_ids, busy=busy))
+        if busy:
+            self._notify_classification_running(Company.union(*busy))
+        return written
+
+    def _notify_classification_running(self, companies):
+        """Tell the user at once that the classification of ``companies`` is
+        running and will update the customers, instead of waiting for it."""
+        self.env.user._bus_send(
+            "simple_notification",
+            {
+                "type": "warning",
+                "title": self.env._("Classification running"),
+                "message": self.env._(
+                    "The classification of %(companies)s is running now; it will "
+                    "update these customers when it ends.",
+                    companies=", ".join(companies.mapped("name")),
+                ),
+            },
+        )
 
     @api.model
     def _cron_recompute_relationship(self, as_of=None):
@@ -664,29 +675,29 @@ class ResPartner(models.Model):
     relationship_feedback_count = fields.Integer(
         "Feedback",
         compute="_compute_relationship_feedback_stats",
-        groups="crm_relationship.crm_relationship_group_user",
+        groups=USER_GROUP,
     )
     relationship_open_complaint_count = fields.Integer(
         "Open complaints",
         compute="_compute_relationship_feedback_stats",
-        groups="crm_relationship.crm_relationship_group_user",
+        groups=USER_GROUP,
     )
     relationship_csat_average = fields.Float(
         "Average satisfaction",
         digits=(3, 1),
         compute="_compute_relationship_feedback_stats",
-        groups="crm_relationship.crm_relationship_group_user",
+        groups=USER_GROUP,
         help="Average CSAT (1 to 5) of the answered feedback.",
     )
     relationship_last_nps = fields.Integer(
         "Last recommendation score",
         compute="_compute_relationship_feedback_stats",
-        groups="crm_relationship.crm_relationship_group_user",
+        groups=USER_GROUP,
         help="NPS answer (0 to 10) of the latest feedback that has one.",
     )
     relationship_has_nps = fields.Boolean(
         compute="_compute_relationship_feedback_stats",
-        groups="crm_relationship.crm_relationship_group_user",
+        groups=USER_GROUP,
     )
 
     def _compute_relationship_feedback_stats(self):
