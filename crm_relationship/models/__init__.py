@@ -21,6 +21,10 @@ from . import mail_activity
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_care
+from . import res_partner_feedback
+from . import res_partner_health
+from . import res_partner_lifecycle
 from . import res_users
 from . import crm_relationship_kpi
 from . import crm_relationship_kpi_value
