@@ -35,6 +35,7 @@ def test_roi_on_margin():
     assert kpi.roi(10000, 0.30, 2000) == pytest.approx(50.0)
     assert kpi.roi(0, 0.30, 2000) == -100.0
     assert kpi.roi(500, 0.30, 0) is None
+    assert kpi.roi(500, 0.30, -100) is None
 
 
 def test_on_target_direction():

@@ -17,6 +17,22 @@ REVENUE_FIELDS = [
 ]
 
 
+def revenue_move_sql(alias=None):
+    """The moves that make revenue, in any company and at any date: posted
+    customer invoices and credit notes (of the table aliased ``alias``, or of
+    the bare table). A purchase is such an invoice. The one definition: the
+    facts, the program results and the partial index on account_move use it."""
+
+    def column(name):
+        return SQL.identifier(alias, name) if alias else SQL.identifier(name)
+
+    return SQL(
+        "%s = 'posted' AND %s IN ('out_invoice', 'out_refund')",
+        column("state"),
+        column("move_type"),
+    )
+
+
 class CrmRelationshipFacts(models.AbstractModel):
     """The facts the relationship rules read, one query each.
 
@@ -36,11 +52,11 @@ class CrmRelationshipFacts(models.AbstractModel):
         in company currency is the revenue; a purchase is such an invoice."""
         self.env["account.move"].flush_model(REVENUE_FIELDS)
         return SQL(
-            """%(m)s.company_id = %(company)s AND %(m)s.state = 'posted'
-               AND %(m)s.move_type IN ('out_invoice', 'out_refund')
+            """%(m)s.company_id = %(company)s AND %(revenue_move)s
                AND %(m)s.invoice_date <= %(as_of)s
                AND %(m)s.commercial_partner_id IS NOT NULL""",
             m=SQL.identifier(alias),
+            revenue_move=revenue_move_sql(alias),
             company=company.id,
             as_of=as_of,
         )
@@ -154,10 +170,10 @@ class CrmRelationshipFacts(models.AbstractModel):
                            OR p.company_id IS NULL AND NOT EXISTS (
                                SELECT 1 FROM account_move m
                                 WHERE m.commercial_partner_id = p.id
-                                  AND m.state = 'posted'
-                                  AND m.move_type IN ('out_invoice', 'out_refund')
+                                  AND %(revenue_move)s
                                   AND m.invoice_date <= %(as_of)s))""",
                 company=company.id,
+                revenue_move=revenue_move_sql("m"),
                 as_of=as_of,
             ),
             SQL(
