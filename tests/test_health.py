@@ -221,11 +221,30 @@ def test_bad_weights_are_refused(weights, message):
         health_score(components(), health.DEFAULT_WEIGHTS | weights)
 
 
+@pytest.mark.parametrize(
+    "weights, bands, reason",
+    [
+        ({"care": -1}, (70, 40), "weight_negative"),
+        (dict.fromkeys(health.COMPONENTS, 0), (70, 40), "weights_all_zero"),
+        ({}, (101, 40), "band_out_of_range"),
+        ({}, (70, -1), "band_out_of_range"),
+        ({}, (40, 70), "bands_inverted"),
+    ],
+)
+def test_bad_settings_name_the_rule_they_break(weights, bands, reason):
+    with pytest.raises(health.HealthSettingError) as caught:
+        health.check_weights(health.DEFAULT_WEIGHTS | weights)
+        health.check_bands(*bands)
+    assert caught.value.reason == reason
+    assert reason in health.SETTING_ERRORS
+
+
 def test_missing_weight_is_refused():
     weights = dict(health.DEFAULT_WEIGHTS)
     del weights["care"]
-    with pytest.raises(ValueError, match="missing for: care"):
+    with pytest.raises(ValueError, match="missing for: care") as caught:
         health.check_weights(weights)
+    assert caught.value.reason == "weight_missing"
 
 
 def test_every_component_is_needed():

@@ -114,32 +114,60 @@ def satisfaction_component(csat_scores=(), nps_scores=()):
 # ---------------------------------------------------------------------------
 
 
+class HealthSettingError(ValueError):
+    """A weight or band limit the health score cannot use; ``reason`` names the
+    rule it breaks (one of SETTING_ERRORS), for a caller that words it itself."""
+
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason = reason
+
+
+# the rules of the health settings, as HealthSettingError.reason
+SETTING_ERRORS = (
+    "weight_missing",
+    "weight_negative",
+    "weights_all_zero",
+    "band_out_of_range",
+    "bands_inverted",
+)
+
+
 def check_weights(weights):
-    """Return ``{code: float weight}`` for every component; ValueError when a
-    weight is missing or below 0, or when all are 0.
+    """Return ``{code: float weight}`` for every component; HealthSettingError
+    (a ValueError) when a weight is missing or below 0, or when all are 0.
     """
     missing = [code for code in COMPONENTS if code not in weights]
     if missing:
-        raise ValueError("Health score weight missing for: " + ", ".join(missing))
+        raise HealthSettingError(
+            "weight_missing", "Health score weight missing for: " + ", ".join(missing)
+        )
     checked = {code: float(weights[code]) for code in COMPONENTS}
     negative = [code for code, weight in checked.items() if weight < 0]
     if negative:
-        raise ValueError(
-            "Health score weights cannot be negative: " + ", ".join(negative)
+        raise HealthSettingError(
+            "weight_negative",
+            "Health score weights cannot be negative: " + ", ".join(negative),
         )
     if not any(checked.values()):
-        raise ValueError("At least one health score weight must be above 0")
+        raise HealthSettingError(
+            "weights_all_zero", "At least one health score weight must be above 0"
+        )
     return checked
 
 
 def check_bands(healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
-    """ValueError unless 0 <= watch_min <= healthy_min <= 100."""
+    """HealthSettingError (a ValueError) unless 0 <= watch_min <= healthy_min
+    <= 100."""
     for limit in (healthy_min, watch_min):
         if not 0 <= limit <= 100:
-            raise ValueError("Health band limits must lie between 0 and 100")
+            raise HealthSettingError(
+                "band_out_of_range", "Health band limits must lie between 0 and 100"
+            )
     if watch_min > healthy_min:
-        raise ValueError(
-            "The lower limit of the healthy band must not be below that of watch"
+        raise HealthSettingError(
+            "bands_inverted",
+            "The lower limit of the healthy band must not be below that of watch",
         )
 
 
