@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import format_amount, format_date
 
+from ..tools.status import CustomerFacts, lost_after_months, needs_care_cause
 from .crm_relationship_tier import RELATIONSHIP_LEVELS
 from .crm_relationship_writer import CLASSIFICATION_FIELDS
 from .groups import MANAGER_GROUP, MONEY_GROUPS
@@ -251,6 +252,7 @@ class ResPartner(models.Model):
         "period_revenue",
         "previous_period_revenue",
         "relationship_revenue_rank",
+        "health_components",
     )
     def _compute_relationship_reasons(self):
         company = self.env.company
@@ -334,18 +336,34 @@ class ResPartner(models.Model):
                     date=format_date(self.env, self.relationship_end_date),
                 )
             return self.env._(
-                "No purchase since %(date)s, more than three windows ago.",
+                "No purchase since %(date)s, more than %(months)s months ago.",
                 date=format_date(self.env, self.last_purchase_date),
+                months=lost_after_months(company._relationship_status_params()),
             )
         if status == "needs_care":
-            decline = 1 - company.relationship_decline_rate / 100
-            if self.period_revenue <= decline * self.previous_period_revenue:
+            cause = needs_care_cause(
+                CustomerFacts(
+                    revenue=self.period_revenue,
+                    previous_revenue=self.previous_period_revenue,
+                    overdue_complaint=bool(
+                        self._health_facts("service").get("overdue_complaints")
+                    ),
+                ),
+                company._relationship_status_params(),
+            )
+            if cause == "revenue_fell":
                 return self.env._(
                     "Revenue fell from %(previous)s to %(revenue)s.",
                     previous=previous,
                     revenue=revenue,
                 )
-            return self.env._("A complaint is open past its deadline.")
+            if cause == "overdue_complaint":
+                return self.env._("A complaint is open past its deadline.")
+            return self.env._(
+                "No purchase in the last %(months)s months, after some in the "
+                "%(months)s months before.",
+                months=company.relationship_window_months,
+            )
         return reasons[status]()
 
     @api.model

@@ -117,6 +117,13 @@ class ResPartner(models.Model):
                 rows,
             )
 
+    def _health_facts(self, code):
+        """The facts behind the health component ``code`` at the last
+        classification (``{}`` when it scored none): what the run read, for a
+        reason that must agree with that run."""
+        self.ensure_one()
+        return json.loads(self.health_components or "{}").get(code, [None, 0, {}])[2]
+
     def _health_sentence(self, code, score, facts):
         """The fact behind a health component's score, in one sentence."""
         _ = self.env._
