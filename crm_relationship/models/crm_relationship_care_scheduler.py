@@ -24,6 +24,8 @@ HEALTH_FIELDS = [
     "health_score_change",
     "health_components",
 ]
+# what ``_health_rescorer``'s rescore reads of a customer, in its order
+RESCORE_FIELDS = ("health_components", "health_score", "health_score_change")
 
 
 class CrmRelationshipCareScheduler(models.AbstractModel):
@@ -107,6 +109,10 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         without an open care activity, for whom their assignee has room today,
         most valuable first."""
         key = str(company.id)
+
+        def stored(fname):
+            return self.env["crm.relationship.writer"]._stored_sql("p", fname, key)
+
         self.env["mail.activity"].flush_model(
             ["active", "activity_type_id", "res_id", "res_model", "user_id"]
         )
@@ -148,13 +154,12 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                            (SELECT id FROM users WHERE id = %(team_leader)s),
                            %(default_user)s) AS user_id,
                        t.sequence AS tier_sequence,
-                       (p.lifetime_value->>%(key)s)::float AS lifetime_value,
-                       (p.next_care_date->>%(key)s)::date AS next_care_date
+                       %(lifetime_value)s AS lifetime_value,
+                       %(next_care_date)s AS next_care_date
                   FROM res_partner p
-             LEFT JOIN crm_relationship_tier t
-                    ON t.id = (p.relationship_tier_id->>%(key)s)::int
+             LEFT JOIN crm_relationship_tier t ON t.id = %(tier_id)s
                  WHERE p.active AND p.id = p.commercial_partner_id
-                   AND p.care_status->>%(key)s = 'overdue'
+                   AND %(care_status)s = 'overdue'
                    AND NOT EXISTS (SELECT 1 FROM open_care o WHERE o.res_id = p.id)
             ), ranked AS (
                 SELECT c.id, c.user_id, ROW_NUMBER() OVER (
@@ -173,7 +178,10 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 capacity=company.relationship_care_capacity,
                 team_leader=team_leader,
                 default_user=company._relationship_default_care_user().id or None,
-                key=key,
+                lifetime_value=stored("lifetime_value"),
+                next_care_date=stored("next_care_date"),
+                tier_id=stored("relationship_tier_id"),
+                care_status=stored("care_status"),
             )
         )
 
@@ -199,17 +207,18 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """SELECT p.id, li.last_interaction, t.contact_interval_days,
-                          p.relationship_end_date->>%(key)s IS NOT NULL,
-                          (p.first_purchase_date->>%(key)s)::date,
-                          p.create_date::date, p.health_components->>%(key)s,
-                          (p.health_score->>%(key)s)::int,
-                          (p.health_score_change->>%(key)s)::int
+                          %(end_date)s IS NOT NULL, %(first_purchase)s,
+                          p.create_date::date, %(health)s
                      FROM res_partner p
-                LEFT JOIN crm_relationship_tier t
-                       ON t.id = (p.relationship_tier_id->>%(key)s)::int
+                LEFT JOIN crm_relationship_tier t ON t.id = %(tier_id)s
                 LEFT JOIN (%(last_dates)s) li ON li.pid = p.id
                     WHERE p.id = ANY(%(ids)s)""",
-                key=key,
+                end_date=Writer._stored_sql("p", "relationship_end_date", key),
+                first_purchase=Writer._stored_sql("p", "first_purchase_date", key),
+                health=SQL(", ").join(
+                    Writer._stored_sql("p", fname, key) for fname in RESCORE_FIELDS
+                ),
+                tier_id=Writer._stored_sql("p", "relationship_tier_id", key),
                 ids=partner_ids,
                 last_dates=last_dates,
             )
@@ -240,14 +249,17 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         self.env["res.partner"].flush_model(
             ["next_care_date", "care_status", *HEALTH_FIELDS]
         )
+        Writer = self.env["crm.relationship.writer"]
         rows = self.env.execute_query(
             SQL(
-                """SELECT id, (next_care_date->>%(key)s)::date, care_status->>%(key)s,
-                          health_components->>%(key)s, (health_score->>%(key)s)::int,
-                          (health_score_change->>%(key)s)::int
+                """SELECT id, %(stored)s
                      FROM res_partner
                     WHERE id = commercial_partner_id
                       AND (next_care_date ? %(key)s OR care_status ? %(key)s)""",
+                stored=SQL(", ").join(
+                    Writer._stored_sql("res_partner", fname, key)
+                    for fname in ("next_care_date", "care_status", *RESCORE_FIELDS)
+                ),
                 key=key,
             )
         )
@@ -260,7 +272,7 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                     "care_status": status,
                     **rescore(status, *stored),
                 }
-        self.env["crm.relationship.writer"]._write_rows(company, changed)
+        Writer._write_rows(company, changed)
         return len(changed)
 
     @api.model
