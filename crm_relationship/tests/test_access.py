@@ -4,6 +4,7 @@ from odoo import Command, api, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
+from ..models.groups import MONEY_GROUPS
 from ..models.res_partner import SERVER_OWNED_FIELDS
 from .common import CrmRelationshipCommon
 
@@ -392,6 +393,76 @@ class TestAccess(CrmRelationshipCommon):
                 self.assertTrue(fields_info[fname]["readonly"])
         self.assertFalse(fields_info["relationship_tier_id"]["readonly"])
         self.assertFalse(fields_info["care_stage_id"]["readonly"])
+
+    def test_money_fields_are_hidden_by_their_own_groups(self):
+        """The views name no group on a money field: the field's ``groups``
+        (MONEY_GROUPS) hide it from whoever may not read it, in every view."""
+        reasons = ("relationship_tier_reason", "relationship_status_reason")
+        employee = self.env["res.partner"].with_user(self.employee)
+        form = employee.get_views([(False, "form")])
+        arch = form["views"]["form"]["arch"]
+        for fname in (*MONEY_FIELDS, *reasons):
+            with self.subTest(field=fname):
+                self.assertNotIn(f'name="{fname}"', arch)
+                self.assertNotIn(fname, form["models"]["res.partner"]["fields"])
+        record = employee.browse(self.customer.id).web_read(
+            self._read_spec(form, "form")
+        )[0]
+        self.assertEqual(record["name"], self.customer.name)
+        self.assertFalse(set(MONEY_FIELDS) & set(record))
+
+        accountant = new_test_user(
+            self.env,
+            login="billing_only",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        customers_list = self.env.ref(
+            "crm_relationship.res_partner_view_list_customers"
+        )
+        for user in (accountant, self.relationship_user):
+            with self.subTest(user=user.login):
+                views = (
+                    self.env["res.partner"]
+                    .with_user(user)
+                    .get_views([(customers_list.id, "list")])
+                )
+                list_arch = views["views"]["list"]["arch"]
+                for fname in ("period_revenue", "lifetime_value"):
+                    self.assertIn(f'name="{fname}"', list_arch)
+                records = (
+                    self.env["res.partner"]
+                    .with_user(user)
+                    .web_search_read(
+                        [("id", "=", self.customer.id)],
+                        self._read_spec(views, "list"),
+                    )["records"]
+                )
+                self.assertEqual(records[0]["period_revenue"], 1000.0)
+        form = (
+            self.env["res.partner"]
+            .with_user(self.relationship_user)
+            .get_views([(False, "form")])
+        )
+        for fname in (*MONEY_FIELDS, *reasons):
+            with self.subTest(field=fname, user="relationship_user"):
+                self.assertIn(f'name="{fname}"', form["views"]["form"]["arch"])
+
+    def test_views_gate_money_nodes_with_the_money_groups(self):
+        """Where a view gates a node that is not a field (a progress bar summing
+        a money field, a card's money block), it names MONEY_GROUPS exactly."""
+        views = self.env["ir.ui.view"].search(
+            [("model", "=", "res.partner"), ("arch_db", "ilike", "group_account")]
+        )
+        gated = []
+        for view in views.filtered(lambda v: v.xml_id.startswith("crm_relationship.")):
+            for node in etree.fromstring(view.arch_db).xpath("//*[@groups]"):
+                if "account." in node.get("groups"):
+                    self.assertNotEqual(node.tag, "field", view.xml_id)
+                    self.assertEqual(node.get("groups"), MONEY_GROUPS, view.xml_id)
+                    gated.append(node.tag)
+        self.assertEqual(sorted(gated), ["div", "div", "progressbar", "progressbar"])
 
     # ------------------------------------------------------------------
     # company scope of the wizards
