@@ -153,8 +153,10 @@ def _gamma_gamma_params(params):
 # ---------------------------------------------------------------------------
 
 
-def _maximise(negative_mean_ll, start, names):
-    """Minimise ``negative_mean_ll`` over log-parameters within the bounds."""
+def _maximise(negative_mean_ll, start, names, total, customers, repeat_buyers):
+    """Minimise ``negative_mean_ll``, the mean over ``total`` (weighted)
+    customers, over log-parameters within the bounds: ``({name: value},
+    FitStatus)``."""
     import numpy as np
     from scipy.optimize import minimize
 
@@ -173,9 +175,17 @@ def _maximise(negative_mean_ll, start, names):
         np.any(np.abs(log_params - low) < _BOUND_TOLERANCE)
         or np.any(np.abs(log_params - high) < _BOUND_TOLERANCE)
     )
-    converged = bool(result.success) and bool(np.isfinite(result.fun))
     found = dict(zip(names, np.exp(log_params).tolist(), strict=True))
-    return result, found, converged, at_bound
+    return found, FitStatus(
+        customers=customers,
+        repeat_buyers=repeat_buyers,
+        converged=bool(result.success) and bool(np.isfinite(result.fun)),
+        at_bound=at_bound,
+        iterations=int(result.nit),
+        evaluations=int(result.nfev),
+        log_likelihood=-float(result.fun) * float(total),
+        message=str(result.message),
+    )
 
 
 def _bgnbd_log_likelihood(log_params, x, t_x, age, weights, x_values, x_index):
@@ -233,22 +243,15 @@ def fit_bgnbd(frequency, recency, T):
 
     # start: r = 1 and alpha from the mean purchase rate, a = b = 1
     rate = max(x.sum(), 1.0) / max(age.sum(), 1e-9)
-    result, found, converged, at_bound = _maximise(
-        negative_mean_ll, [1.0, 1.0 / rate, 1.0, 1.0], ("r", "alpha", "a", "b")
+    found, status = _maximise(
+        negative_mean_ll,
+        [1.0, 1.0 / rate, 1.0, 1.0],
+        ("r", "alpha", "a", "b"),
+        total=total,
+        customers=len(x),
+        repeat_buyers=int(np.count_nonzero(x)),
     )
-    return BgNbdFit(
-        status=FitStatus(
-            customers=len(x),
-            repeat_buyers=int(np.count_nonzero(x)),
-            converged=converged,
-            at_bound=at_bound,
-            iterations=int(result.nit),
-            evaluations=int(result.nfev),
-            log_likelihood=-float(result.fun) * float(total),
-            message=str(result.message),
-        ),
-        **found,
-    )
+    return BgNbdFit(status=status, **found)
 
 
 def fit_gamma_gamma(frequency, monetary):
@@ -281,22 +284,15 @@ def fit_gamma_gamma(frequency, monetary):
         )
         return -ll / total if np.isfinite(ll) else 1e10
 
-    result, found, converged, at_bound = _maximise(
-        negative_mean_ll, [1.0, 1.0, float(np.mean(m))], ("p", "q", "v")
+    found, status = _maximise(
+        negative_mean_ll,
+        [1.0, 1.0, float(np.mean(m))],
+        ("p", "q", "v"),
+        total=total,
+        customers=len(x),
+        repeat_buyers=len(x),
     )
-    return GammaGammaFit(
-        status=FitStatus(
-            customers=len(x),
-            repeat_buyers=len(x),
-            converged=converged,
-            at_bound=at_bound,
-            iterations=int(result.nit),
-            evaluations=int(result.nfev),
-            log_likelihood=-float(result.fun) * float(total),
-            message=str(result.message),
-        ),
-        **found,
-    )
+    return GammaGammaFit(status=status, **found)
 
 
 def fit_verdict(bgnbd, gamma_gamma=None, min_repeat_buyers=MIN_REPEAT_BUYERS):
