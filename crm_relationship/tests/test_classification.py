@@ -152,6 +152,8 @@ class TestClassification(CrmRelationshipCommon):
         self.assertEqual(ended.relationship_status, "lost")
         self.assertIn("70.00", declining.relationship_status_reason)
         self.assertIn("ended", ended.relationship_status_reason)
+        # lost by age: the rule's own months (3 windows of 12)
+        self.assertIn("more than 36 months ago", gone.relationship_status_reason)
 
     def test_rfm_scores_and_segments(self):
         customers = self.env["res.partner"]
