@@ -301,6 +301,9 @@ class ResPartner(models.Model):
         )
 
     def _relationship_status_reason(self, company):
+        """The test of the status rule (``tools.status.relationship_status``)
+        that gave the stored status, in one sentence, from what the same run
+        stored: the rule's own functions pick it, so the two cannot disagree."""
         status = self.relationship_status
         currency = company.currency_id
         revenue = format_amount(self.env, self.period_revenue, currency)

@@ -41,6 +41,13 @@ class TestAccess(CrmRelationshipCommon):
         cls.employee = new_test_user(
             cls.env, login="plain_employee", groups="base.group_user", **one_company
         )
+        # reads money figures, as billing, without any relationship group
+        cls.accountant = new_test_user(
+            cls.env,
+            login="accountant",
+            groups="base.group_user,account.group_account_invoice",
+            **one_company,
+        )
         cls.contact_editor = new_test_user(
             cls.env,
             login="contact_editor",
@@ -322,14 +329,7 @@ class TestAccess(CrmRelationshipCommon):
         self.assertEqual(shared["relationship_level"], "partnership")
         self.assertEqual(shared["care_status"], "overdue")
 
-        accountant = new_test_user(
-            self.env,
-            login="accountant",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
-        for user in (accountant, self.relationship_user):
+        for user in (self.accountant, self.relationship_user):
             with self.subTest(user=user.login):
                 self.assertEqual(
                     self.customer.with_user(user).read(MONEY_FIELDS)[0][
@@ -411,17 +411,10 @@ class TestAccess(CrmRelationshipCommon):
         self.assertEqual(record["name"], self.customer.name)
         self.assertFalse(set(MONEY_FIELDS) & set(record))
 
-        accountant = new_test_user(
-            self.env,
-            login="billing_only",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
         customers_list = self.env.ref(
             "crm_relationship.res_partner_view_list_customers"
         )
-        for user in (accountant, self.relationship_user):
+        for user in (self.accountant, self.relationship_user):
             with self.subTest(user=user.login):
                 views = (
                     self.env["res.partner"]
