@@ -116,21 +116,13 @@ def satisfaction_component(csat_scores=(), nps_scores=()):
 
 class HealthSettingError(ValueError):
     """A weight or band limit the health score cannot use; ``reason`` names the
-    rule it breaks (one of SETTING_ERRORS), for a caller that words it itself."""
+    rule it breaks, for a caller that words it itself: ``weight_missing``,
+    ``weight_negative``, ``weights_all_zero``, ``band_out_of_range`` or
+    ``bands_inverted``."""
 
     def __init__(self, reason, message):
         super().__init__(message)
         self.reason = reason
-
-
-# the rules of the health settings, as HealthSettingError.reason
-SETTING_ERRORS = (
-    "weight_missing",
-    "weight_negative",
-    "weights_all_zero",
-    "band_out_of_range",
-    "bands_inverted",
-)
 
 
 def check_weights(weights):
