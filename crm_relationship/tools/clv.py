@@ -1,4 +1,4 @@
-"""Predictive lifetime value, method ``bgnbd`` of DESIGN.md.
+"""Predictive lifetime value, method ``bgnbd`` (see docs/rules.md).
 
 BG/NBD (Fader, Hardie and Lee 2005, "Counting your customers the easy way")
 for the number of purchases and the probability that a customer is alive,
@@ -13,6 +13,7 @@ functions, so that importing this file costs nothing and works without them;
 ``predictive_dependencies()`` says whether they are there.
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -254,7 +255,7 @@ def fit_bgnbd(frequency, recency, T):
 def fit_gamma_gamma(frequency, monetary):
     """Fit Gamma-Gamma by maximum likelihood; return a ``GammaGammaFit`` (``p, q, v``).
 
-    Only customers with x >= 1 and an average spend > 0 take part (DESIGN.md);
+    Only customers with x >= 1 and an average spend > 0 take part (see docs/rules.md);
     ``status.customers`` counts them.
     """
     import numpy as np
@@ -300,7 +301,7 @@ def fit_gamma_gamma(frequency, monetary):
 
 
 def fit_verdict(bgnbd, gamma_gamma=None, min_repeat_buyers=MIN_REPEAT_BUYERS):
-    """May the company use these fits? DESIGN.md: not with fewer than
+    """May the company use these fits? Not with fewer than
     ``min_repeat_buyers`` repeat buyers, without convergence, nor with a
     parameter at a bound; nor with q <= 1, where the mean spend is infinite.
     ``bgnbd`` None means the fit was not attempted (too few buyers).
@@ -345,7 +346,7 @@ def _alive_log_odds(r, alpha, a, b, x, t_x, age):
 
 
 def probability_alive(params, frequency, recency, T):
-    """DESIGN.md's probability that each customer is still alive:
+    """The probability that each customer is still alive (see docs/rules.md):
 
         1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)),
 
@@ -459,64 +460,37 @@ def lifetime_value(
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class CompanyPrediction:
-    """Fits, verdict and, when trusted, one figure per customer (arrays in the
-    order of the input); the arrays are None when the fit is not trusted.
+def fit_company(x, t_x, age, m, min_repeat_buyers=MIN_REPEAT_BUYERS):
+    """Fit both models on one company's customers who ever bought: repeat
+    purchases ``x``, recency ``t_x`` and age ``age`` in weeks, spend per repeat
+    purchase ``m`` in the company currency (one value per customer, as numbers
+    or arrays; bad columns raise ValueError).
+
+    Return ``{"bgnbd", "gamma_gamma", "verdict", "customers"}``: with fewer than
+    ``min_repeat_buyers`` repeat buyers, or none with a spend > 0, nothing is
+    fitted (both fits None, verdict ``too_few_repeat_buyers``). Gamma-Gamma's v
+    is in currency: it is fitted on the spends divided by their mean, so that
+    its bounds do not depend on the currency (p and q are free of it), and
+    scaled back; a VND company gets the same verdict as a EUR one.
+    Needs numpy and scipy (``predictive_dependencies``); see docs/rules.md.
     """
-
-    bgnbd: BgNbdFit | None
-    gamma_gamma: GammaGammaFit | None
-    verdict: FitVerdict
-    probability_alive: object = None
-    predicted_purchases: object = None
-    expected_spend: object = None
-    lifetime_value: object = None
-
-
-def predict_company(
-    frequency,
-    recency,
-    T,
-    monetary,
-    margin_rate=0.30,
-    discount_rate=0.10,
-    horizon_years=5,
-    min_repeat_buyers=MIN_REPEAT_BUYERS,
-):
-    """Fit both models on one company's customers and predict for each of them.
-
-    Without numpy and scipy, or with fewer than ``min_repeat_buyers`` repeat
-    buyers, nothing is fitted; an untrusted fit predicts nothing, so that the
-    caller keeps its ``retention`` figures (DESIGN.md: nothing silently mixed).
-    """
-    available, _why = predictive_dependencies()
-    if not available:
-        return CompanyPrediction(None, None, FitVerdict(False, REASON_DEPENDENCIES, 0))
     import numpy as np
 
-    x, t_x, age = _rfm_columns(frequency, recency, T)
-    (m,) = _columns(monetary)
+    x, t_x, age = _rfm_columns(x, t_x, age)
+    (m,) = _columns(m)
     if len(m) != len(x):
-        raise ValueError(f"monetary has {len(m)} values for {len(x)} customers")
+        raise ValueError(f"m has {len(m)} values for {len(x)} customers")
     repeat_buyers = int(np.count_nonzero(x))
-    if repeat_buyers < min_repeat_buyers or not np.any((x > 0) & (m > 0)):
-        verdict = FitVerdict(False, REASON_FEW_BUYERS, repeat_buyers)
-        return CompanyPrediction(None, None, verdict)
-    bgnbd = fit_bgnbd(x, t_x, age)
-    gamma_gamma = fit_gamma_gamma(x, m)
-    verdict = fit_verdict(bgnbd, gamma_gamma, min_repeat_buyers)
-    if not verdict.trusted:
-        return CompanyPrediction(bgnbd, gamma_gamma, verdict)
-    spend = expected_average_spend(gamma_gamma, x, m)
-    return CompanyPrediction(
-        bgnbd,
-        gamma_gamma,
-        verdict,
-        probability_alive=probability_alive(bgnbd, x, t_x, age),
-        predicted_purchases=predicted_purchases(bgnbd, x, t_x, age),
-        expected_spend=spend,
-        lifetime_value=lifetime_value(
-            bgnbd, x, t_x, age, spend, margin_rate, discount_rate, horizon_years
-        ),
+    result = {"bgnbd": None, "gamma_gamma": None, "customers": len(x)}
+    spending = (x > 0) & (m > 0)
+    if repeat_buyers < min_repeat_buyers or not np.any(spending):
+        result["verdict"] = FitVerdict(False, REASON_FEW_BUYERS, repeat_buyers)
+        return result
+    result["bgnbd"] = fit_bgnbd(x, t_x, age)
+    scale = float(np.mean(m[spending]))
+    fit = fit_gamma_gamma(x, m / scale)
+    result["gamma_gamma"] = dataclasses.replace(fit, v=fit.v * scale)
+    result["verdict"] = fit_verdict(
+        result["bgnbd"], result["gamma_gamma"], min_repeat_buyers
     )
+    return result
