@@ -1,4 +1,4 @@
-"""Explainable health score and relationship history (DESIGN.md).
+"""Explainable health score and relationship history (see docs/rules.md).
 
 Each component is scored 0..100 from the facts it reads, or has no data
 (score None); the health score is the weighted mean of the components that
@@ -159,23 +159,16 @@ def round_half_up(value):
     return math.floor(value + 0.5 + 1e-9)
 
 
-def health_score(
-    components, weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN
-):
-    """Score = round(sum(w * s) / sum(w)) over the components with data.
-
-    ``components`` holds one ``Component`` per code of COMPONENTS (built by the
-    ``*_component`` functions, in any order); ``weights`` maps each code to its
-    weight (default DEFAULT_WEIGHTS). Bad weights or band limits raise
-    ValueError. A customer whose components with data all weigh 0 has no score.
-    """
-    return health_scorer(weights, healthy_min, watch_min)(components)
-
-
 def health_scorer(weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
-    """``health_score`` with these weights and band limits checked once (bad
-    ones raise ValueError here): the function a classification applies to
-    every customer."""
+    """The function a classification applies to every customer: from one
+    ``Component`` per code of COMPONENTS (built by the ``*_component``
+    functions, in any order; else ValueError) it returns a ``HealthScore``,
+    score = round(sum(w * s) / sum(w)) over the components with data (an int
+    0..100), or None when the components with data all weigh 0.
+
+    ``weights`` maps each code to its weight (default DEFAULT_WEIGHTS); the
+    weights and band limits are checked once, here (bad ones raise ValueError).
+    """
     checked = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
     check_bands(healthy_min, watch_min)
     codes = set(COMPONENTS)

@@ -1,4 +1,5 @@
-"""Arithmetic of the evaluation KPIs (DESIGN.md, "KPI definitions").
+"""Arithmetic of the evaluation KPIs (see docs/rules.md,
+"KPI definitions").
 
 Every function returns None when there is nothing to measure (an empty
 denominator, no answers): a KPI without data stores no value rather than a zero.

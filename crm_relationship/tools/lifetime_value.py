@@ -1,4 +1,4 @@
-"""Customer lifetime value, ``retention`` method of DESIGN.md."""
+"""Customer lifetime value, ``retention`` method (see docs/rules.md)."""
 
 MIN_RETENTION_SAMPLE = 20
 
@@ -25,10 +25,3 @@ def retention_factor(retention, discount, horizon_years):
         retention ** (year - 1) / (1 + discount) ** year
         for year in range(1, horizon_years + 1)
     )
-
-
-def retention_lifetime_value(margin, retention, discount, horizon_years):
-    """Sum over t = 1..H of m * r^(t-1) / (1 + d)^t; 0 for a margin <= 0."""
-    if margin <= 0:
-        return 0.0
-    return margin * retention_factor(retention, discount, horizon_years)

@@ -1,4 +1,4 @@
-"""Relationship status (DESIGN.md, "Relationship status, first match wins")."""
+"""Relationship status (see docs/rules.md, "Relationship status")."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
