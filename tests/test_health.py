@@ -123,6 +123,22 @@ def test_satisfaction_pools_csat_and_nps():
     assert satisfaction_component(nps_scores=[10]).score == 100
 
 
+def test_satisfaction_leaves_out_answers_without_score():
+    # issue 18: a recommendation ticked without a score is stored empty (None)
+    # CSAT 5 -> 100 and NPS 8 -> 80: mean 90; the None answers count for nothing
+    component = satisfaction_component(csat_scores=[5, None], nps_scores=[None, 8])
+    assert component.score == pytest.approx(90.0)
+    assert dict(component.facts) == {"csat_count": 1, "nps_count": 1}
+    assert satisfaction_component([None], [None]).score is None
+
+
+def test_satisfaction_refuses_answers_off_their_scales():
+    with pytest.raises(ValueError, match="CSAT answer is off its scale"):
+        satisfaction_component(csat_scores=[0])
+    with pytest.raises(ValueError, match="NPS answer is off its scale"):
+        satisfaction_component(nps_scores=[11])
+
+
 def test_satisfaction_without_answers_has_no_data():
     assert satisfaction_component().score is None
     assert satisfaction_component([], []).score is None

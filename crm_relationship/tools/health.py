@@ -101,7 +101,17 @@ def service_component(overdue_complaints):
 def satisfaction_component(csat_scores=(), nps_scores=()):
     """Mean of the survey answers of the window, a CSAT c (1..5) counting as
     25 (c - 1) and an NPS n (0..10) as 10 n; no answer: no data.
+
+    An answer None (a recommendation ticked without a score) is no answer and
+    is left out; an answer off its scale raises ValueError. The facts count
+    the answers used. See docs/rules.md.
     """
+    csat_scores = [c for c in csat_scores if c is not None]
+    nps_scores = [n for n in nps_scores if n is not None]
+    if not all(1 <= c <= 5 for c in csat_scores):
+        raise ValueError(f"A CSAT answer is off its scale 1..5: {csat_scores}")
+    if not all(0 <= n <= 10 for n in nps_scores):
+        raise ValueError(f"An NPS answer is off its scale 0..10: {nps_scores}")
     values = [25.0 * (c - 1) for c in csat_scores] + [10.0 * n for n in nps_scores]
     facts = (("csat_count", len(csat_scores)), ("nps_count", len(nps_scores)))
     if not values:
