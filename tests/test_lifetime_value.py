@@ -8,6 +8,11 @@ def test_annual_margin_scales_the_window_to_a_year():
     assert ltv.annual_margin(12000.0, 12, 0.3) == pytest.approx(3600.0)
 
 
+def test_annual_margin_needs_a_window_of_a_month_or_more():
+    with pytest.raises(ValueError, match="a month or more"):
+        ltv.annual_margin(6000.0, 0, 0.3)
+
+
 def test_retention_factor_by_hand():
     # r = 0.6, d = 0.1, H = 3: 1/1.1 + 0.6/1.21 + 0.36/1.331
     # = 0.9090909 + 0.4958678 + 0.2704733 = 1.675432

@@ -56,3 +56,10 @@ def test_segment_grid(recency, frequency, segment):
 def test_every_grid_cell_is_a_known_segment():
     cells = {rfm.rfm_segment(r, f) for r in range(1, 6) for f in range(1, 6)}
     assert cells == set(rfm.SEGMENTS)
+
+
+@pytest.mark.parametrize("recency, frequency", [(0, 3), (3, 0), (6, 1), (None, 2)])
+def test_scores_off_the_grid_are_refused(recency, frequency):
+    # a frequency score of 0 used to read the grid's last column (index -1)
+    with pytest.raises(ValueError, match="RFM scores must lie in 1..5"):
+        rfm.rfm_segment(recency, frequency)

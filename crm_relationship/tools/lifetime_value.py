@@ -4,7 +4,12 @@ MIN_RETENTION_SAMPLE = 20
 
 
 def annual_margin(revenue, window_months, margin_rate):
-    """Margin of one year at the pace of the analysis window."""
+    """Margin of one year at the pace of the analysis window: R * 12 / W *
+    margin rate; a window of less than a month raises ValueError."""
+    if window_months < 1:
+        raise ValueError(
+            f"The analysis window must last a month or more: {window_months}"
+        )
     return revenue * 12.0 / window_months * margin_rate
 
 

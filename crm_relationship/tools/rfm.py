@@ -30,5 +30,10 @@ _GRID = {
 
 
 def rfm_segment(recency_score, frequency_score):
-    """Segment of the classic grid for a (recency, frequency) pair of scores 1..5."""
+    """Segment of the classic grid for a (recency, frequency) pair of scores 1..5;
+    any other pair (None included: no purchase in the window) raises ValueError."""
+    if recency_score not in _GRID or frequency_score not in _GRID:
+        raise ValueError(
+            f"RFM scores must lie in 1..5: ({recency_score}, {frequency_score})"
+        )
     return _GRID[recency_score][frequency_score - 1]
