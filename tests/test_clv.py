@@ -169,6 +169,30 @@ def test_expected_purchases_match_the_published_formula():
         assert result == pytest.approx(expected, rel=1e-8)
 
 
+def test_expected_purchases_at_a_dropout_parameter_of_one():
+    # a = 1 makes the formula 0 / 0; its limit lies between the published
+    # formula (Gauss's series) at a = 0.9999 and at a = 1.0001
+    x, t_x, age = 2, 10.0, 20.0
+    around = [
+        expected_purchases_by_hand(clv.BgNbdParams(0.5, 5.0, a, 2.0), 52, x, t_x, age)
+        for a in (0.9999, 1.0001)
+    ]
+    (value,) = clv.expected_purchases((0.5, 5.0, 1.0, 2.0), 52, [x], [t_x], [age])
+    assert min(around) < value < max(around)
+    assert value == pytest.approx(1.478894, abs=1e-6)
+
+
+def test_expected_purchases_where_scipy_overflows():
+    # r = 1, alpha = 1, a = 100, b = 2; a customer who bought today, 10 weeks
+    # ahead: z = 10 / 11, scipy's hyp2f1(100, 99; 101; z) is inf; the published
+    # formula (Gauss's series; mpmath at 40 digits agrees) gives 0.9257405
+    params = clv.BgNbdParams(1.0, 1.0, 100.0, 2.0)
+    expected = expected_purchases_by_hand(params, 10.0, 0, 0.0, 0.0)
+    assert expected == pytest.approx(0.9257405, abs=1e-7)
+    (value,) = clv.expected_purchases(params, 10.0, [0], [0.0], [0.0])
+    assert value == pytest.approx(expected, rel=1e-9)
+
+
 def test_expected_purchases_take_one_horizon_per_customer():
     x, t_x, age = columns(CUSTOMERS[:2])
     result = clv.expected_purchases(PUBLISHED_BGNBD, [10.0, 20.0], x, t_x, age)

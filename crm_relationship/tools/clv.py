@@ -8,6 +8,11 @@ purchases, ``recency`` t_x = weeks from the first to the last purchase,
 ``T`` = weeks from the first purchase to the as-of date, ``monetary`` = average
 spend of the repeat purchases.
 
+Domain: columns of finite numbers, 0 <= t_x <= T, whole x >= 0 (t_x = 0 when
+x = 0), else ValueError. A purchase is a day, so x <= 7 t_x and a fitted rate
+r / alpha is at most 7 a week; the predictions are finite and in range for
+r, a, b up to 100 and alpha up to 1000 (tests/test_properties_clv.py).
+
 numpy and scipy are optional for the module: they are imported inside the
 functions, so that importing this file costs nothing and works without them;
 ``predictive_dependencies()`` says whether they are there.
@@ -23,6 +28,7 @@ WEEKS_PER_MONTH = 365.25 / 12 / 7
 # on one of them is degenerate (a rate or a dropout that the data cannot pin).
 PARAMETER_BOUNDS = (1e-4, 1e4)
 _BOUND_TOLERANCE = 1e-3  # in log space: within 0.1 % of a bound is "at" it
+_NEAR_ONE = 1e-6  # BG/NBD's a this close to 1 is taken as 1 + 1e-6 (0 / 0 at 1)
 
 # Reason codes of a fit that cannot be trusted (the model translates them).
 REASON_DEPENDENCIES = "dependencies_missing"
@@ -365,13 +371,39 @@ def _purchases_if_alive(r, alpha, a, b, x, age, t):
     The tail ((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x;
     a + b + x - 1; z), z = t / (alpha + T + t), is evaluated after Euler's
     transformation as (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z),
-    whose series stays tame for customers with many purchases.
+    whose series stays tame for customers with many purchases. Where scipy's
+    hyp2f1 overflows there (a dropout parameter a near 100 and z near 1), the
+    tail as published is summed term by term instead (``_gauss_series``).
+
+    At a = 1 the formula is 0 / 0, with a finite limit: a within 1e-6 of 1 is
+    taken as 1 + 1e-6 (a relative error of about 1e-6, far below that of a fit).
     """
+    import numpy as np
     from scipy.special import hyp2f1
 
+    if abs(a - 1) < _NEAR_ONE:
+        a = 1 + _NEAR_ONE
     z = t / (alpha + age + t)
-    tail = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    with np.errstate(all="ignore"):
+        tail = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    tail = np.array(tail, dtype=float, ndmin=1)
+    x, z = np.broadcast_arrays(x, z)
+    for i in np.flatnonzero(~np.isfinite(tail)):
+        series = _gauss_series(r + x[i], b + x[i], a + b + x[i] - 1, z[i])
+        tail[i] = (1 - z[i]) ** (r + x[i]) * series
     return (a + b + x - 1) / (a - 1) * (1 - tail)
+
+
+def _gauss_series(a, b, c, z):
+    """2F1(a, b; c; z) for 0 <= z < 1 by Gauss's series, NaN when it does not
+    settle within 100,000 terms."""
+    total = term = 1.0
+    for k in range(100_000):
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        if abs(term) <= 1e-17 * abs(total):
+            return total
+    return math.nan
 
 
 def expected_purchases(params, t, frequency, recency, T):
@@ -393,7 +425,9 @@ def expected_average_spend(params, frequency, monetary):
     """Gamma-Gamma E[spend per purchase]: for x >= 1 the conditional expectation
     p (v + x m) / (p x + q - 1), for x = 0 the population mean p v / (q - 1).
 
-    A repeat buyer whose net spend is <= 0 (credit notes) counts m as 0.
+    A repeat buyer whose net spend is <= 0 (credit notes) counts m as 0. The
+    result is >= 0, and infinite where the mean is (q <= 1 for x = 0,
+    p x + q <= 1 for x >= 1): ``fit_verdict`` trusts no fit with q <= 1.
     """
     import numpy as np
 
@@ -403,7 +437,8 @@ def expected_average_spend(params, frequency, monetary):
         raise ValueError("Repeat purchases must be >= 0")
     m = np.maximum(m, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        conditional = p * (v + x * m) / (p * x + q - 1)
+        denominator = p * x + q - 1
+        conditional = np.where(denominator > 0, p * (v + x * m) / denominator, np.inf)
     population = p * v / (q - 1) if q > 1 else math.inf
     return np.where(x > 0, conditional, population)
 
