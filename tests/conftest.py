@@ -38,7 +38,7 @@ _register_stub_package()
 # runs in seconds; no example database written into the repository.
 settings.register_profile(
     "crm_relationship",
-    max_examples=200,
+    max_examples=100,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
