@@ -62,11 +62,13 @@ customers = st.lists(customer(), max_size=20).map(
     clv.BgNbdParams(0.243, 4.414, 0.793, 2.426),
     [np.array([500.0]), np.array([10.0]), np.array([300.0])],
 )
-def test_probability_alive_is_a_probability(params, columns):
+def test_probability_alive_is_a_probability_and_purchases_positive(params, columns):
     alive = clv.probability_alive(params, *columns)
     assert alive.shape == columns[0].shape
     assert np.all((alive >= 0) & (alive <= 1))
     assert np.all(alive[columns[0] == 0] == 1)
+    purchases = clv.predicted_purchases(params, *columns)
+    assert np.all(np.isfinite(purchases)) and np.all(purchases >= 0)
 
 
 @given(bgnbd_params(), customers, weeks, weeks)
