@@ -1,7 +1,7 @@
-"""Relationship status (DESIGN.md, "Relationship status, first match wins")."""
+"""Relationship status (see docs/rules.md, "Relationship status")."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
@@ -78,6 +78,9 @@ def relationship_status(facts, as_of, params):
     """Return the status code, or None for a prospect that never bought.
 
     "Lost" by age means no purchase inside the last ``lost_after_months``.
+    ``facts`` has both purchase dates (first <= last) or neither; a customer
+    ended by a person is lost either way. That many months before ``as_of``
+    must lie after year 1, else ValueError. See docs/rules.md.
     """
     if facts.ended:
         return "lost"
@@ -90,7 +93,7 @@ def relationship_status(facts, as_of, params):
     if needs_care_cause(facts, params):
         return "needs_care"
     revenue = round(facts.revenue, 2)
-    if facts.first_purchase > as_of - timedelta(days=params.new_customer_days):
+    if (as_of - facts.first_purchase).days < params.new_customer_days:
         return "new"
     if facts.previous_revenue > 0 and revenue >= round(
         (1 + params.growth_rate) * facts.previous_revenue, 2
