@@ -117,6 +117,7 @@ def md_to_rst(text, base_level=2):
     out = []
     in_code = False
     item_indent = None  # indentation of the last list item's marker
+    item_text = 0  # indentation of its text
 
     def blank():
         if out and out[-1]:
@@ -155,9 +156,13 @@ def md_to_rst(text, base_level=2):
             if item_indent is not None and indent != item_indent:
                 blank()  # a nested list (or its end) needs a blank line in reST
             item_indent = indent
+            item_text = indent + len(item.group(2)) + 1
             out.append(f"{item.group(1)}{item.group(2)} {inline(item.group(3))}")
             continue
         indent = len(line) - len(line.lstrip())
+        if item_indent is not None:
+            # Markdown's lazy continuation of an item: reST needs the indent
+            indent = max(indent, item_text)
         out.append(" " * indent + inline(stripped))
     if in_code:
         raise ValueError("A fenced code block is not closed")
@@ -435,10 +440,17 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     addon_dir = args.addon_dir.resolve()
-    if args.check:
-        return check(addon_dir)
-    for path in generate(addon_dir, (args.output_dir or addon_dir).resolve()):
-        print(f"wrote {path}")
+    from docutils.utils import SystemMessage
+
+    try:
+        if args.check:
+            return check(addon_dir)
+        for path in generate(addon_dir, (args.output_dir or addon_dir).resolve()):
+            print(f"wrote {path}")
+    except (SystemMessage, ValueError) as error:
+        # halt_level 2: any docutils warning on the generated reST stops here
+        print(f"{addon_dir.name}/readme/ does not give valid reST: {error}")
+        return 1
     return 0
 
 
