@@ -311,13 +311,13 @@ def _kpis(env):
 def _predictive_fit(env):
     """The company fit of the predictive method alone: the one query into numpy
     arrays, then BG/NBD and Gamma-Gamma (time and iterations in the extra)."""
-    engine = env["crm.relationship.classification"]
+    prediction = env["crm.relationship.prediction"]
     company = env.ref("base.main_company")
     started = time.perf_counter()
-    columns = engine._predictive_columns(company, date.fromisoformat(AS_OF), [])
+    columns = prediction._inputs(company, date.fromisoformat(AS_OF))
     read = time.perf_counter() - started
     started = time.perf_counter()
-    result = engine._fit_company(columns)
+    result = prediction._fit_company(columns)
     fitted = time.perf_counter() - started
     bgnbd, gamma_gamma = result["bgnbd"], result["gamma_gamma"]
     iterations = (
@@ -336,7 +336,7 @@ def _predictive_fit(env):
 def _reset_classification(env):
     """Forget every classified value and the history (not measured): the next
     run is a first run again."""
-    from odoo.addons.crm_relationship.models.crm_relationship_classification import (
+    from odoo.addons.crm_relationship.models.crm_relationship_writer import (
         CLASSIFICATION_FIELDS,
     )
 

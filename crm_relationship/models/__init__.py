@@ -8,8 +8,12 @@ from . import crm_relationship_interaction
 from . import crm_relationship_feedback_stage
 from . import crm_relationship_feedback
 from . import crm_relationship_facts
-from . import crm_relationship_classification
+from . import crm_relationship_writer
+from . import crm_relationship_run_facts
+from . import crm_relationship_rules
+from . import crm_relationship_prediction
 from . import crm_relationship_history
+from . import crm_relationship_classification
 from . import crm_relationship_care_scheduler
 from . import account_move
 from . import ir_module_module
@@ -17,6 +21,10 @@ from . import mail_activity
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_care
+from . import res_partner_feedback
+from . import res_partner_health
+from . import res_partner_lifecycle
 from . import res_users
 from . import crm_relationship_kpi
 from . import crm_relationship_kpi_value

@@ -1,7 +1,29 @@
+import json
+import logging
+import time
+
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
+from ..tools import care, health
+from .crm_relationship_rules import health_change
+
+_logger = logging.getLogger(__name__)
+
 ACTIVITY_BATCH_SIZE = 1000
+# care fields that interactions refresh between two classifications
+CARE_DATE_FIELDS = {
+    "last_interaction_date": "date",
+    "next_care_date": "date",
+    "care_status": "str",
+}
+# what a new care status changes of the health between two classifications
+HEALTH_FIELDS = [
+    "health_score",
+    "health_band",
+    "health_score_change",
+    "health_components",
+]
 
 
 class CrmRelationshipCareScheduler(models.AbstractModel):
@@ -37,7 +59,9 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         summary = self.env._("Customer care: contact is due")
         vals_list = []
         for company in self.env["res.company"].sudo().search([]):
-            engine._refresh_care_status(company, as_of)
+            started = time.monotonic()
+            aged = self._refresh_care_status(company, as_of)
+            planned = len(vals_list)
             vals_list += [
                 {
                     "res_model_id": model_id,
@@ -49,6 +73,15 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 }
                 for pid, user_id in self._pick_customers(company, activity_type)
             ]
+            _logger.info(
+                "Care scheduler of company %s as of %s: %d care statuses aged, "
+                "%d care activities to plan, in %.2fs",
+                company.id,
+                as_of,
+                aged,
+                len(vals_list) - planned,
+                time.monotonic() - started,
+            )
         commit = engine._auto_commit()
         activities = Activity
         Activity = Activity.with_context(mail_activity_quick_update=True)
@@ -143,3 +176,123 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 key=key,
             )
         )
+
+    # ------------------------------------------------------------------
+    # CARE DATES BETWEEN TWO CLASSIFICATIONS
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _refresh_care_dates(self, company, partner_ids, as_of=None):
+        """Refresh the last interaction, next care date and care status of the
+        commercial partners ``partner_ids`` in ``company`` after interactions
+        changed, by the same rules as the classification; two queries."""
+        partner_ids = [pid for pid in partner_ids if pid]
+        if not partner_ids:
+            return
+        as_of = as_of or fields.Date.context_today(self)
+        key = str(company.id)
+        Writer = self.env["crm.relationship.writer"]
+        self.env["res.partner"].flush_model()
+        last_dates = self.env["crm.relationship.facts"]._last_interactions_sql(
+            company, partner_ids=partner_ids
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.id, li.last_interaction, t.contact_interval_days,
+                          p.relationship_end_date->>%(key)s IS NOT NULL,
+                          (p.first_purchase_date->>%(key)s)::date,
+                          p.create_date::date, p.health_components->>%(key)s,
+                          (p.health_score->>%(key)s)::int,
+                          (p.health_score_change->>%(key)s)::int
+                     FROM res_partner p
+                LEFT JOIN crm_relationship_tier t
+                       ON t.id = (p.relationship_tier_id->>%(key)s)::int
+                LEFT JOIN (%(last_dates)s) li ON li.pid = p.id
+                    WHERE p.id = ANY(%(ids)s)""",
+                key=key,
+                ids=partner_ids,
+                last_dates=last_dates,
+            )
+        )
+        currency = company.currency_id
+        rescore = self._health_rescorer(company)
+        values = {}
+        for pid, last, interval, ended, first_purchase, created, *stored in rows:
+            next_date = care.next_care_date(
+                last or first_purchase or created, interval, ended
+            )
+            status = care.care_status(next_date, as_of)
+            values[pid] = {
+                fname: Writer._to_json(kind, value, currency)
+                for (fname, kind), value in zip(
+                    CARE_DATE_FIELDS.items(), (last, next_date, status), strict=True
+                )
+            }
+            values[pid].update(rescore(status, *stored))
+        Writer._write_rows(company, values)
+
+    @api.model
+    def _refresh_care_status(self, company, as_of):
+        """Age ``care_status`` of the customers of ``company`` to ``as_of`` by the
+        care rule: read the next care dates, write the statuses that change
+        with the health they give."""
+        key = str(company.id)
+        self.env["res.partner"].flush_model(
+            ["next_care_date", "care_status", *HEALTH_FIELDS]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, (next_care_date->>%(key)s)::date, care_status->>%(key)s,
+                          health_components->>%(key)s, (health_score->>%(key)s)::int,
+                          (health_score_change->>%(key)s)::int
+                     FROM res_partner
+                    WHERE id = commercial_partner_id
+                      AND (next_care_date ? %(key)s OR care_status ? %(key)s)""",
+                key=key,
+            )
+        )
+        rescore = self._health_rescorer(company)
+        changed = {}
+        for pid, next_date, stored_status, *stored in rows:
+            status = care.care_status(next_date, as_of)
+            if status != stored_status:
+                changed[pid] = {
+                    "care_status": status,
+                    **rescore(status, *stored),
+                }
+        self.env["crm.relationship.writer"]._write_rows(company, changed)
+        return len(changed)
+
+    @api.model
+    def _health_rescorer(self, company):
+        """``rescore(care_status, components, score, change)``: the health
+        fields of a customer whose care status became ``care_status`` between
+        two classifications, from its stored components (``health_components``)
+        with the care one scored again and weighed as the classification does;
+        {} for a customer without a health score. Component scores are stored
+        to 0.1, so the score is a full run's but for a rounding at the half."""
+        scorer = health.health_scorer(**company.sudo()._relationship_health_params())
+
+        def rescore(care_status, components, score, change):
+            if not components:
+                return {}
+            parts = json.loads(components)
+            care_part = health.care_component(care_status)
+            result = scorer(
+                tuple(
+                    care_part
+                    if code == "care"
+                    else health.Component(code, parts[code][0], ())
+                    for code in health.COMPONENTS
+                )
+            )
+            weight = result.component("care").weight
+            parts["care"] = [care_part.score, weight, dict(care_part.facts)]
+            return {
+                "health_score": result.score,
+                "health_band": result.band,
+                "health_score_change": health_change(result.score, score, change),
+                "health_components": json.dumps(parts, separators=(",", ":")),
+            }
+
+        return rescore

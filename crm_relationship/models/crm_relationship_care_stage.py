@@ -1,6 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.exceptions import ValidationError
 
 CARE_PHASES = [
     ("pre_sale", "Before the sale"),
@@ -38,26 +37,6 @@ class CrmRelationshipCareStage(models.Model):
         if "phase" in vals and not vals["phase"]:
             raise ValidationError(self._missing_phase_message())
         return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_in_use(self):
-        """Customers keep their stage per company in a jsonb column that no
-        foreign key protects: refuse to delete a stage still holding one."""
-        self.env["res.partner"].flush_model(["care_stage_id"])
-        used = self.env.execute_query(
-            SQL(
-                """SELECT 1 FROM res_partner p, jsonb_each(p.care_stage_id) kv
-                    WHERE (kv.value->>0)::int = ANY(%s) LIMIT 1""",
-                self.ids,
-            )
-        )
-        if used:
-            raise UserError(
-                self.env._(
-                    "Customers are still in this care stage: move them to another "
-                    "stage or archive the stage instead."
-                )
-            )
 
     def _missing_phase_message(self):
         return self.env._(

@@ -271,7 +271,7 @@ class CrmRelationshipFacts(models.AbstractModel):
             """SELECT p.commercial_partner_id AS pid,
                       ARRAY_AGG(f.csat_score ORDER BY f.id)
                           FILTER (WHERE f.csat_score > 0) AS csat_scores,
-                      ARRAY_AGG(f.nps_score ORDER BY f.id)
+                      ARRAY_AGG(COALESCE(f.nps_score, 0) ORDER BY f.id)
                           FILTER (WHERE f.nps_answered) AS nps_scores
                  FROM crm_relationship_feedback f
                  JOIN res_partner p ON p.id = f.partner_id
@@ -290,6 +290,44 @@ class CrmRelationshipFacts(models.AbstractModel):
     def _overdue_complaint_partner_ids(self, company, as_of):
         query = self._overdue_complaints_sql(company, as_of)
         return {pid for (pid,) in self.env.execute_query(query)}
+
+    @api.model
+    def _purchase_days_if_predictive_sql(self, company, as_of):
+        """``_purchase_days_sql`` when ``company``'s lifetime value method is
+        ``bgnbd``, else an empty select of the same columns (no extra scan)."""
+        if company.relationship_clv_method == "bgnbd":
+            return self._purchase_days_sql(company, as_of)
+        return SQL(
+            "SELECT NULL::int AS pid, NULL::int AS repeat_purchases, "
+            "NULL::numeric AS repeat_revenue WHERE FALSE"
+        )
+
+    @api.model
+    def _predictive_inputs_sql(self, company, as_of, source=None):
+        """x (repeat purchases), t_x and age (weeks) and the spend per repeat
+        purchase m of every customer of ``company`` who ever bought by
+        ``as_of``: the inputs of the BG/NBD and Gamma-Gamma fits. ``source``
+        is a relation that already holds the purchase days and first and last
+        purchases (a run's table); by default they are read from the moves."""
+        if source is None:
+            source = SQL(
+                """(SELECT s.first_purchase, s.last_purchase, pd.repeat_purchases,
+                           pd.repeat_revenue
+                      FROM (%s) s JOIN (%s) pd ON pd.pid = s.pid) src""",
+                self._sales_sql(company, as_of),
+                self._purchase_days_sql(company, as_of),
+            )
+        return SQL(
+            """SELECT repeat_purchases, (last_purchase - first_purchase) / 7.0,
+                      (%(as_of)s::date - first_purchase) / 7.0,
+                      CASE WHEN repeat_purchases > 0
+                           THEN repeat_revenue / repeat_purchases ELSE 0 END
+                 FROM %(source)s
+                WHERE first_purchase IS NOT NULL
+                  AND repeat_purchases IS NOT NULL""",
+            as_of=as_of,
+            source=source,
+        )
 
     @api.model
     def _won_opportunities_sql(self, company, as_of):

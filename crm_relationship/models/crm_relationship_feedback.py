@@ -121,8 +121,12 @@ class CrmRelationshipFeedback(models.Model):
         help="Resolved after its deadline, or still open past it (open feedback is "
         "flagged by an hourly scheduled action).",
     )
+    # both scores default to 0 so that the column is never NULL: the ORM reads
+    # NULL as 0 and then skips writing a 0 over it, which left an answered
+    # recommendation of 0 without a stored score
     csat_score = fields.Integer(
         "Satisfaction (CSAT)",
+        default=0,
         aggregator="avg",
         tracking=True,
         copy=False,
@@ -130,6 +134,7 @@ class CrmRelationshipFeedback(models.Model):
     )
     nps_score = fields.Integer(
         "Recommendation (NPS)",
+        default=0,
         aggregator="avg",
         tracking=True,
         copy=False,
@@ -166,6 +171,11 @@ class CrmRelationshipFeedback(models.Model):
             "nps_score_range",
             "CHECK(nps_score IS NULL OR (nps_score >= 0 AND nps_score <= 10))",
             "The recommendation score goes from 0 to 10.",
+        ),
+        (
+            "nps_answered_has_score",
+            "CHECK(nps_answered IS NOT TRUE OR nps_score IS NOT NULL)",
+            "A recommendation that was given has a score, 0 included.",
         ),
         (
             "date_resolved_after_received",

@@ -160,7 +160,7 @@ class CrmRelationshipInteraction(models.Model):
         for company_id, partner_ids in (extra or {}).items():
             keys[company_id] |= partner_ids
         self.flush_model(["partner_id", "company_id", "date"])
-        engine = self.env["crm.relationship.classification"].sudo()
+        scheduler = self.env["crm.relationship.care.scheduler"].sudo()
         for company_id, partner_ids in keys.items():
             company = self.env["res.company"].browse(company_id)
-            engine._refresh_care_dates(company, partner_ids)
+            scheduler._refresh_care_dates(company, partner_ids)

@@ -12,8 +12,8 @@ from odoo.tools.misc import format_date, formatLang
 
 from ..tools import kpi as kpi_rules
 from ..tools.status import window_start
+from .groups import MANAGER_GROUP
 
-MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 BACKFILL_QUEUE_PARAM = "crm_relationship.kpi_backfill_queue"
 # a cron worker is killed after limit_time_real_cron (120 s by default)
 BACKFILL_SECONDS = 60

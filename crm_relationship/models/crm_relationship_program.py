@@ -8,7 +8,6 @@ from odoo.tools.safe_eval import datetime, safe_eval, time
 
 from .crm_relationship_facts import REVENUE_FIELDS
 
-MANAGER_GROUP = "crm_relationship.crm_relationship_group_manager"
 TARGET_FIELDS = ("target_tier_ids", "target_domain")
 
 

@@ -8,6 +8,7 @@ from odoo.exceptions import ValidationError
 
 from ..tools import clv, health
 from ..tools.status import StatusParams
+from .groups import MANAGER_GROUP
 
 FIT_STATUSES = [("trusted", "In use"), ("untrusted", "Not trusted")]
 FIT_REASONS = [
@@ -97,6 +98,30 @@ class ResCompany(models.Model):
     relationship_fit_date = fields.Date("Fitted as of", readonly=True)
     relationship_fit_message = fields.Char(
         "Predictive fit", compute="_compute_relationship_fit_message"
+    )
+
+    # --- last company-wide classification ---
+    relationship_run_date = fields.Datetime(
+        "Last classification", readonly=True, groups=MANAGER_GROUP
+    )
+    relationship_run_failure_count = fields.Integer(
+        "Customers not classified",
+        readonly=True,
+        groups=MANAGER_GROUP,
+        help="Customers whose rules failed in the last classification: they keep "
+        "their previous values until the cause is fixed.",
+    )
+    relationship_run_failure_partner_ids = fields.Many2many(
+        "res.partner",
+        "crm_relationship_run_failure_rel",
+        "company_id",
+        "partner_id",
+        "Customers that failed",
+        readonly=True,
+        groups=MANAGER_GROUP,
+    )
+    relationship_run_failure_error = fields.Text(
+        "First error", readonly=True, groups=MANAGER_GROUP
     )
 
     # --- health score ---
@@ -333,9 +358,7 @@ class ResCompany(models.Model):
                     (
                         "groups_id",
                         "in",
-                        self.env.ref(
-                            "crm_relationship.crm_relationship_group_manager"
-                        ).id,
+                        self.env.ref(MANAGER_GROUP).id,
                     ),
                 ],
                 order="id",
@@ -383,9 +406,26 @@ class ResCompany(models.Model):
             ),
         }
 
+    def _relationship_store_run(self, failures):
+        """Keep what the last company-wide classification could not classify
+        (a ``RunFailures``), for the managers in Settings."""
+        self.ensure_one()
+        error = failures.first_error
+        self.sudo().write(
+            {
+                "relationship_run_date": fields.Datetime.now(),
+                "relationship_run_failure_count": failures.count,
+                "relationship_run_failure_partner_ids": [
+                    Command.set(failures.partner_ids)
+                ],
+                "relationship_run_failure_error": error
+                and f"{type(error).__name__}: {error}",
+            }
+        )
+
     def _relationship_store_fit(self, result, as_of):
         """Keep what a classification's fit found (``crm.relationship.
-        classification._fit_predictive``): parameters when a fit ran, the
+        prediction._fit``): parameters when a fit ran, the
         customers fitted, the verdict and its reason, the date."""
         self.ensure_one()
         verdict = result["verdict"]

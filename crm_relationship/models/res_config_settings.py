@@ -36,6 +36,17 @@ class ResConfigSettings(models.TransientModel):
     relationship_care_user_id = fields.Many2one(
         related="company_id.relationship_care_user_id", readonly=False
     )
+    # --- last company-wide classification ---
+    relationship_run_date = fields.Datetime(related="company_id.relationship_run_date")
+    relationship_run_failure_count = fields.Integer(
+        related="company_id.relationship_run_failure_count"
+    )
+    relationship_run_failure_partner_ids = fields.Many2many(
+        related="company_id.relationship_run_failure_partner_ids"
+    )
+    relationship_run_failure_error = fields.Text(
+        related="company_id.relationship_run_failure_error"
+    )
     # --- predictive lifetime value and health score ---
     relationship_fit_message = fields.Char(
         related="company_id.relationship_fit_message"

@@ -1,7 +1,7 @@
 import json
 
 from odoo.exceptions import ValidationError
-from odoo.tests import freeze_time, tagged
+from odoo.tests import Form, freeze_time, tagged
 
 from .common import CrmRelationshipCommon
 
@@ -114,6 +114,56 @@ class TestHealthScore(CrmRelationshipCommon):
             )
         self.assertFalse(self.prospect.health_band)
         self.assertFalse(self.prospect.health_components)
+
+    def test_recommendation_of_zero_ticked_in_the_form(self):
+        """A care agent records a phone survey: the form shows a recommendation
+        of 0, they tick "Recommendation given" and save. The 0 is stored and
+        the classification scores it (it used to stop the whole run)."""
+        feedback = self.env["crm.relationship.feedback"].create(
+            {
+                "name": "Phone survey",
+                "partner_id": self.e.id,
+                "feedback_type": "praise",
+                "date_received": "2026-06-01 08:00:00",
+            }
+        )
+        with Form(feedback) as form:
+            self.assertEqual(form.nps_score, 0)
+            form.nps_answered = True
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT nps_score FROM crm_relationship_feedback WHERE id = %s",
+            [feedback.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self._run()
+        # E: activity 75, trend none, care 100, service 100, satisfaction
+        # 10 * 0 = 0: (30*75 + 15*100 + 15*100 + 15*0) / 75 = 70
+        self.assertEqual((self.e.health_score, self.e.health_band), (70, "healthy"))
+        satisfaction = json.loads(self.e.health_components)["satisfaction"]
+        self.assertEqual(satisfaction[0], 0.0)
+
+    def test_logging_an_interaction_updates_the_health_as_a_full_run(self):
+        """Care moves between two runs: the health that reads it moves with it,
+        to what a full run gives."""
+        self._run()
+        self.assertEqual((self.c.health_score, self.c.care_status), (21, "overdue"))
+        self.env["crm.relationship.interaction"].create(
+            {
+                "partner_id": self.c.id,
+                "date": "2026-06-30",
+                "channel_id": self.phone.id,
+                "summary": "Call",
+            }
+        )
+        self.c.invalidate_recordset()
+        # C: activity 50, trend 12.5, care on time 100 (next 2026-07-30),
+        # service 0: (30*50 + 25*12.5 + 15*100 + 15*0) / 85 = 38.97
+        self.assertEqual(self.c.care_status, "on_time")
+        self.assertEqual((self.c.health_score, self.c.health_band), (39, "at_risk"))
+        self.assertEqual(self.c.health_score_change, 18)
+        self.assertEqual(json.loads(self.c.health_components)["care"][0], 100.0)
+        self.assertEqual(self._recompute(self.c), 0, "a full run finds it as is")
 
     def test_components_and_sentences(self):
         self._run()

@@ -345,10 +345,10 @@ class TestPredictive(CrmRelationshipCommon):
     def test_fit_does_not_depend_on_the_currency(self):
         """Spends in a currency of large units (VND) fit as well: p and q do not
         change, v scales with the amounts."""
-        engine = self.env["crm.relationship.classification"]
+        prediction = self.env["crm.relationship.prediction"]
         x, t_x, age, m = self.columns
-        small = engine._fit_company((x, t_x, age, m))
-        large = engine._fit_company((x, t_x, age, m * 25000))
+        small = prediction._fit_company((x, t_x, age, m))
+        large = prediction._fit_company((x, t_x, age, m * 25000))
         self.assertTrue(large["verdict"].trusted)
         for name in ("p", "q"):
             self.assertAlmostEqual(

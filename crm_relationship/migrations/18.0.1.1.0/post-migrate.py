@@ -5,7 +5,7 @@ write had to maintain (they are declared ``index=False`` now)."""
 
 from odoo.tools import SQL, sql
 
-from odoo.addons.crm_relationship.models.crm_relationship_classification import (
+from odoo.addons.crm_relationship.models.crm_relationship_writer import (
     CLASSIFICATION_FIELDS,
 )
 

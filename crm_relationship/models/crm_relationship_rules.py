@@ -1,0 +1,288 @@
+import datetime
+import functools
+import json
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from odoo import api, models
+
+from ..tools import care, health, lifetime_value, rfm, tiering
+from ..tools.status import CustomerFacts, StatusParams, relationship_status
+
+# what the rules read of a tier, as plain data (the loop runs per customer)
+TierInfo = namedtuple(
+    "TierInfo", ["id", "tier_type", "relationship_level", "contact_interval_days"]
+)
+
+
+@dataclass(frozen=True)
+class RulesContext:
+    """Everything the rules read besides a customer's own facts, for one
+    company and date: read once per run, never changed during it."""
+
+    as_of: datetime.date
+    tiers: Mapping  # {tier id: TierInfo}, archived tiers included (locks)
+    tier_rules: tuple  # the revenue tier rules for this run's buyers
+    inactive: TierInfo | None
+    potential: TierInfo | None
+    status_params: StatusParams
+    margin_rate: float  # 0..1
+    window_months: int
+    ltv_factor: float  # retention method: lifetime value per unit of margin
+    discount_rate: float  # 0..1
+    horizon_years: int
+    stage_phases: Mapping  # {care stage id: phase}
+    first_stage: Mapping  # {phase: its first care stage id}
+    predictive: Mapping | None  # {"bgnbd", "gamma_gamma"}: the trusted fits
+    likely_lost: float  # 0..1
+    health_score: Callable  # tools.health.health_scorer of the company
+
+
+@functools.lru_cache(maxsize=256)
+def component_json(code, score, weight, facts):
+    """``"code":[score,weight,{fact:value}]`` of one health component, amounts
+    left out; most customers share the same few (cached)."""
+    facts = {
+        name: round(value, 4) if isinstance(value, float) else value
+        for name, value in facts
+        if name not in ("revenue", "previous_revenue")
+    }
+    if code == "trend" and score is not None and "change" not in facts:
+        facts["no_revenue"] = True
+    score = None if score is None else round(score, 1)
+    return json.dumps({code: [score, weight, facts]}, separators=(",", ":"))[1:-1]
+
+
+def components_json(result):
+    """``{code: [score, weight, {fact: value}]}`` of a ``health.HealthScore``,
+    without money amounts: the breakdown is readable by every internal user."""
+    parts = (
+        component_json(item.code, item.score, item.weight, item.facts)
+        for item in result.components
+    )
+    return "{" + ",".join(parts) + "}"
+
+
+def health_change(score, stored_score, stored_change):
+    """The change since the previous run that moved the score: kept while the
+    score stays, None without a score on either side."""
+    if stored_score is None or score is None:
+        return None
+    if score == stored_score:
+        return stored_change
+    return score - stored_score
+
+
+class CrmRelationshipRules(models.AbstractModel):
+    """The classification rules applied to one customer: the glue between a
+    row of the run's facts and the pure rules of ``tools/`` (docs/rules.md).
+    """
+
+    _name = "crm.relationship.rules"
+    _description = "Customer classification rules"
+
+    @api.model
+    def _rules_context(self, company, as_of, population, predictive=None):
+        """The ``RulesContext`` of ``company`` at ``as_of``; ``population`` is
+        (buyers, previous buyers, returning buyers) of the company, None when
+        no customer of the run has sales; ``predictive`` the trusted fits."""
+        company = company.sudo()
+        tiers = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)])
+        )
+        active_tiers = tiers.filtered("active")
+        special = {t.tier_type: t for t in active_tiers if t.tier_type != "revenue"}
+        stages = self.env["crm.relationship.care.stage"].sudo().search([])
+        first_stage = {}
+        for stage in stages:
+            first_stage.setdefault(stage.phase, stage.id)
+        infos = {
+            tier.id: TierInfo(
+                tier.id,
+                tier.tier_type,
+                tier.relationship_level,
+                tier.contact_interval_days,
+            )
+            for tier in tiers
+        }
+        buyers, previous_buyers, returning_buyers = population or (0, 0, 0)
+        revenue_rules = [
+            replace(rule, key=rule.key.id) for rule in active_tiers._to_revenue_rules()
+        ]
+        discount_rate = company.relationship_discount_rate / 100
+        retention = lifetime_value.measured_retention(
+            previous_buyers,
+            returning_buyers,
+            company.relationship_retention_fallback / 100,
+        )
+        return RulesContext(
+            as_of=as_of,
+            tiers=MappingProxyType(infos),
+            tier_rules=tuple(tiering.tier_rules(revenue_rules, buyers)),
+            inactive=infos[special["inactive"].id] if "inactive" in special else None,
+            potential=infos[special["potential"].id]
+            if "potential" in special
+            else None,
+            status_params=company._relationship_status_params(),
+            margin_rate=company.relationship_margin_rate / 100,
+            window_months=company.relationship_window_months,
+            ltv_factor=lifetime_value.retention_factor(
+                retention, discount_rate, company.relationship_horizon_years
+            ),
+            discount_rate=discount_rate,
+            horizon_years=company.relationship_horizon_years,
+            stage_phases=MappingProxyType({stage.id: stage.phase for stage in stages}),
+            first_stage=MappingProxyType(first_stage),
+            predictive=MappingProxyType(predictive) if predictive else None,
+            likely_lost=company.relationship_likely_lost_threshold / 100,
+            health_score=health.health_scorer(**company._relationship_health_params()),
+        )
+
+    @api.model
+    def _classify(self, row, ctx):
+        """The classified values of one customer from its run-facts ``row``."""
+        revenue = row["revenue"] or 0.0
+        tiers = ctx.tiers
+        if row["locked_tier_id"] in tiers:
+            tier = tiers[row["locked_tier_id"]]
+        elif row["has_sales"]:
+            tier = ctx.inactive
+            if revenue > 0:
+                tier = tiers.get(
+                    tiering.revenue_tier(ctx.tier_rules, revenue, row["revenue_rank"])
+                )
+        else:
+            tier = ctx.potential if row["prospect"] else None
+        facts = CustomerFacts(
+            revenue=revenue,
+            previous_revenue=row["previous_revenue"] or 0.0,
+            purchases=row["purchases"] or 0,
+            previous_purchases=row["previous_purchases"] or 0,
+            first_purchase=row["first_purchase"],
+            last_purchase=row["last_purchase"],
+            quarters_with_purchase=(row["quarters"] or 0).bit_count(),
+            ended=bool(row["end_date"]),
+            overdue_complaint=row["overdue_complaint"],
+        )
+        recency = row["recency_score"]
+        values = {
+            "relationship_tier_id": tier and tier.id,
+            "relationship_status": relationship_status(
+                facts, ctx.as_of, ctx.status_params
+            ),
+            "relationship_level": row["locked_level"]
+            or (tier and tier.relationship_level),
+            "lifetime_value": self._lifetime_value(row, ctx),
+            "historical_revenue": row["historical_revenue"],
+            "period_revenue": revenue,
+            "previous_period_revenue": facts.previous_revenue,
+            "purchase_count": facts.purchases,
+            "first_purchase_date": facts.first_purchase,
+            "last_purchase_date": facts.last_purchase,
+            "rfm_recency_score": recency,
+            "rfm_frequency_score": row["frequency_score"],
+            "rfm_monetary_score": row["monetary_score"],
+            "rfm_segment": recency and rfm.rfm_segment(recency, row["frequency_score"]),
+            "relationship_revenue_rank": row["revenue_rank"],
+            "region_scope": row["region_scope"],
+        }
+        values.update(self._care_values(row, tier, ctx))
+        values.update(
+            self.env["crm.relationship.prediction"]._predictive_values(row, ctx)
+        )
+        values.update(self._health_values(row, values, ctx))
+        values["_history"] = row
+        values["_stored"] = row["_stored"]
+        return values
+
+    @api.model
+    def _lifetime_value(self, row, ctx):
+        """Lifetime value by the company's method: ``bgnbd`` when the company's
+        fit is trusted (predicted for the batch), else ``retention``."""
+        if "_predicted" in row:
+            return row["_predicted"][3]
+        if not row["revenue"] or row["revenue"] <= 0:
+            return 0.0
+        margin = lifetime_value.annual_margin(
+            row["revenue"], ctx.window_months, ctx.margin_rate
+        )
+        return margin * ctx.ltv_factor
+
+    @api.model
+    def _care_values(self, row, tier, ctx):
+        """Care phase, stage and dates: the stage moves only when the phase of
+        the facts changes, so a card a person dragged stays until then."""
+        last_purchase = row["last_purchase"]
+        won = row["won_date"]
+        in_sale = row["unpaid"] or bool(
+            won and (not last_purchase or won > last_purchase)
+        )
+        derived = care.fact_phase(
+            in_sale,
+            bool(row["first_purchase"]),
+            row["open_opportunity"] or bool(tier and tier.tier_type == "potential"),
+        )
+        stage_id, phase = care.next_stage(
+            derived,
+            row["phase_auto"],
+            row["stage_id"],
+            ctx.stage_phases,
+            ctx.first_stage,
+        )
+        next_date = care.next_care_date(
+            row["last_interaction"] or row["first_purchase"] or row["created"],
+            tier and tier.contact_interval_days,
+            bool(row["end_date"]),
+        )
+        return {
+            "care_stage_id": stage_id,
+            "care_phase": phase,
+            "care_phase_auto": derived,
+            "last_interaction_date": row["last_interaction"],
+            "next_care_date": next_date,
+            "care_status": care.care_status(next_date, ctx.as_of),
+        }
+
+    @api.model
+    def _health_values(self, row, values, ctx):
+        """Health score, band, components (compact JSON) and change since the
+        previous run of a customer who ever bought (docs/rules.md, Health
+        score)."""
+        if not row["first_purchase"]:
+            return dict.fromkeys(
+                (
+                    "health_score",
+                    "health_band",
+                    "health_score_change",
+                    "health_components",
+                ),
+                None,
+            )
+        predicted = row.get("_predicted")
+        components = (
+            health.activity_component(
+                predicted[0] if predicted else None, row["recency_score"]
+            ),
+            health.trend_component(
+                values["period_revenue"], values["previous_period_revenue"]
+            ),
+            health.care_component(values["care_status"]),
+            health.service_component(row["overdue_complaints"]),
+            health.satisfaction_component(
+                row["csat_scores"] or (), row["nps_scores"] or ()
+            ),
+        )
+        result = ctx.health_score(components)
+        return {
+            "health_score": result.score,
+            "health_band": result.band,
+            "health_score_change": health_change(
+                result.score, row["stored_health_score"], row["stored_health_change"]
+            ),
+            "health_components": components_json(result),
+        }

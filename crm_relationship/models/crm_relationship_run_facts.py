@@ -1,0 +1,249 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+from .crm_relationship_writer import CLASSIFICATION_FIELDS
+
+RUN_TABLE = "crm_relationship_run"
+READ_BATCH_SIZE = 20000
+
+
+class CrmRelationshipRunFacts(models.AbstractModel):
+    """The facts of one classification run of one company.
+
+    Every fact of ``crm.relationship.facts`` is joined, with set-based
+    queries, into one temporary table holding a row per customer in scope
+    (company-wide ranks and quintiles by SQL window functions), with what the
+    partner holds now; the run reads it back in batches from a server-side
+    cursor, so that memory depends on the batch size, not on the book.
+    """
+
+    _name = "crm.relationship.run.facts"
+    _description = "Customer classification run facts"
+
+    @api.model
+    def _build(self, company, as_of, partner_ids=None):
+        """One row per customer in scope with every fact the rules read.
+
+        The scope of a full run: partners with revenue moves, prospects, and
+        partners holding any classified value in the company (so that values
+        that no longer apply are cleared).
+        """
+        Facts = self.env["crm.relationship.facts"]
+        key = str(company.id)
+        if partner_ids is None:
+            # a commercial partner that is neither a buyer nor a prospect is in
+            # scope when it holds a classified value (to clear it)
+            held = SQL(" OR ").join(
+                SQL("p.%s ? %s", SQL.identifier(fname), key)
+                for fname in CLASSIFICATION_FIELDS
+            )
+            partner_scope = SQL("p.id = p.commercial_partner_id")
+        else:
+            held = SQL("TRUE")
+            partner_scope = SQL("p.id = ANY(%s)", list(partner_ids))
+
+        def only_scope(facts, column="pid"):
+            """``facts`` of the partners in scope: on a partial run, a filter
+            that PostgreSQL pushes into their aggregates (so a button on one
+            customer reads its own facts only; ranks stay company-wide)."""
+            if partner_ids is None:
+                return facts
+            return SQL(
+                "SELECT * FROM (%s) f WHERE f.%s = ANY(%s)",
+                facts,
+                SQL.identifier(column),
+                list(partner_ids),
+            )
+
+        company_partner = company.partner_id
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
+        # compiling this large query costs seconds and saves nothing; its
+        # hashes and sorts span the whole book
+        self.env.cr.execute("SET LOCAL jit = off")
+        self.env.cr.execute("SET LOCAL work_mem = '64MB'")
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE TEMP TABLE %(table)s AS
+            WITH ranked AS (%(ranked)s),
+                 prospects AS (%(prospects)s),
+                 -- what the rules read of the partner, narrow: the wide
+                 -- partner rows are not carried through the joins
+                 partners AS MATERIALIZED (
+                     SELECT p.id,
+                            (p.health_score->>%(key)s)::int AS stored_health_score,
+                            (p.health_score_change->>%(key)s)::int
+                                AS stored_health_change,
+                            CASE WHEN (p.relationship_tier_locked->>%(key)s)::boolean
+                                 THEN (p.relationship_tier_id->>%(key)s)::int END
+                                AS locked_tier_id,
+                            CASE WHEN (p.relationship_level_locked->>%(key)s)::boolean
+                                 THEN p.relationship_level->>%(key)s END
+                                AS locked_level,
+                            (p.relationship_end_date->>%(key)s)::date AS end_date,
+                            CASE WHEN p.country_id IS NULL THEN NULL
+                                 WHEN p.country_id != %(country)s
+                                 THEN 'international'
+                                 WHEN p.state_id = %(state)s THEN 'local'
+                                 ELSE 'domestic' END AS region_scope,
+                            (p.care_stage_id->>%(key)s)::int AS stage_id,
+                            p.care_phase_auto->>%(key)s AS phase_auto,
+                            p.create_date::date AS created,
+                            %(held)s AS held
+                       FROM res_partner p
+                      WHERE %(partner_scope)s)
+            SELECT p.id AS pid, r.revenue, r.previous_revenue,
+                   r.historical_revenue, r.purchases, r.previous_purchases,
+                   r.first_purchase, r.last_purchase, r.quarters, r.unpaid,
+                   r.revenue_rank, r.recency_score, r.frequency_score,
+                   r.monetary_score, r.buyers, r.previous_buyers,
+                   r.returning_buyers,
+                   r.pid IS NOT NULL AS has_sales,
+                   pr.pid IS NOT NULL AS prospect,
+                   oc.pid IS NOT NULL AS overdue_complaint,
+                   COALESCE(oc.complaints, 0) AS overdue_complaints,
+                   pd.repeat_purchases, pd.repeat_revenue,
+                   sv.csat_scores, sv.nps_scores,
+                   p.stored_health_score, p.stored_health_change,
+                   hp.id IS NOT NULL AS has_history,
+                   hp.tier_id AS history_tier_id,
+                   hp.relationship_status AS history_status,
+                   hp.relationship_level AS history_level,
+                   hp.health_band AS history_band,
+                   ht.id AS history_today_id,
+                   ht.tier_id AS today_tier_id,
+                   ht.relationship_status AS today_status,
+                   ht.relationship_level AS today_level,
+                   ht.health_band AS today_band,
+                   ht.health_score AS today_health_score,
+                   ht.previous_tier_id AS today_previous_tier_id,
+                   ht.previous_status AS today_previous_status,
+                   ht.previous_level AS today_previous_level,
+                   ht.previous_health_band AS today_previous_band,
+                   w.won_date,
+                   oo.pid IS NOT NULL AS open_opportunity,
+                   li.last_interaction,
+                   p.locked_tier_id, p.locked_level, p.end_date, p.region_scope,
+                   p.stage_id, p.phase_auto, p.created
+              FROM partners p
+         LEFT JOIN ranked r ON r.pid = p.id
+         LEFT JOIN (SELECT DISTINCT * FROM prospects) pr(pid) ON pr.pid = p.id
+         LEFT JOIN (%(overdue)s) oc ON oc.pid = p.id
+         LEFT JOIN (%(purchase_days)s) pd ON pd.pid = p.id
+         LEFT JOIN (%(surveys)s) sv ON sv.pid = p.id
+         LEFT JOIN (%(history)s) hp ON hp.partner_id = p.id
+         LEFT JOIN crm_relationship_history ht
+                ON ht.partner_id = p.id AND ht.company_id = %(company)s
+               AND ht.date = %(as_of)s
+         LEFT JOIN (%(won)s) w ON w.pid = p.id
+         LEFT JOIN (%(open)s) oo ON oo.pid = p.id
+         LEFT JOIN (%(interactions)s) li ON li.pid = p.id
+             WHERE p.held OR r.pid IS NOT NULL OR pr.pid IS NOT NULL
+                """,
+                table=SQL.identifier(RUN_TABLE),
+                ranked=Facts._ranked_sales_sql(company, as_of),
+                prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
+                held=held,
+                partner_scope=partner_scope,
+                key=key,
+                country=company_partner.country_id.id or 0,
+                state=company_partner.state_id.id or 0,
+                overdue=only_scope(Facts._overdue_complaint_counts_sql(company, as_of)),
+                purchase_days=only_scope(
+                    Facts._purchase_days_if_predictive_sql(company, as_of)
+                ),
+                surveys=only_scope(Facts._survey_answers_sql(company, as_of)),
+                history=only_scope(
+                    self.env["crm.relationship.history"]._previous_rows_sql(
+                        company, as_of
+                    ),
+                    "partner_id",
+                ),
+                company=company.id,
+                as_of=as_of,
+                won=only_scope(Facts._won_opportunities_sql(company, as_of)),
+                open=only_scope(Facts._open_opportunities_sql(company)),
+                interactions=Facts._last_interactions_sql(company, as_of, partner_ids),
+            )
+        )
+
+    @api.model
+    def _read(self, company, with_stored):
+        """Yield the rows of the run table as lists of dicts, READ_BATCH_SIZE at
+        a time, from one query on a server-side cursor (held over the commits of
+        a cron run), so that memory does not grow with the book. With
+        ``with_stored``, ``"_stored"`` is the tuple of the values stored now (the
+        partner's own, or None when a contact holds other values)."""
+        if with_stored:
+            key = str(company.id)
+            Writer = self.env["crm.relationship.writer"]
+            # one pass over the contacts, not one lookup per customer
+            source = SQL(
+                """, d.pid IS NOT NULL, %(typed)s
+                     FROM %(table)s r
+                     JOIN res_partner p ON p.id = r.pid
+                LEFT JOIN (SELECT DISTINCT c.commercial_partner_id AS pid
+                             FROM res_partner c
+                             JOIN res_partner o ON o.id = c.commercial_partner_id
+                            WHERE c.id != c.commercial_partner_id
+                              AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)) d
+                       ON d.pid = r.pid""",
+                typed=SQL(", ").join(
+                    Writer._stored_sql("p", f, key) for f in CLASSIFICATION_FIELDS
+                ),
+                table=SQL.identifier(RUN_TABLE),
+                child=SQL(", ").join(
+                    SQL("c.%s->%s", SQL.identifier(f), key)
+                    for f in CLASSIFICATION_FIELDS
+                ),
+                own=SQL(", ").join(
+                    SQL("o.%s->%s", SQL.identifier(f), key)
+                    for f in CLASSIFICATION_FIELDS
+                ),
+            )
+        else:
+            source = SQL("FROM %s r", SQL.identifier(RUN_TABLE))
+        query = SQL("SELECT r.* %s", source)
+        width = None
+        # Odoo's cursor has no server-side cursor: a named one of its connection
+        # streams the rows (memory stays flat) and, held, survives the commits
+        # of a cron run's batches
+        cursor = self.env.cr._cnx.cursor("crm_relationship_run_rows", withhold=True)
+        try:
+            cursor.execute(query.code, query.params)
+            while records := cursor.fetchmany(READ_BATCH_SIZE):
+                if width is None:
+                    names = [column.name for column in cursor.description]
+                    width = len(names) - (
+                        len(CLASSIFICATION_FIELDS) + 1 if with_stored else 0
+                    )
+                    names = names[:width]
+                yield [
+                    dict(
+                        zip(names, record[:width], strict=True),
+                        _stored=None
+                        if not with_stored or record[width]
+                        else record[width + 1 :],
+                    )
+                    for record in records
+                ]
+        finally:
+            cursor.close()
+
+    @api.model
+    def _population(self):
+        """The company-wide counts the rules read, from the run table: buyers
+        (revenue > 0 in the window), buyers of the previous window and those of
+        them who bought again; None when no customer of the run has sales."""
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT buyers, previous_buyers, returning_buyers FROM %s
+                    WHERE buyers IS NOT NULL LIMIT 1""",
+                SQL.identifier(RUN_TABLE),
+            )
+        )
+        return rows[0] if rows else None
+
+    @api.model
+    def _drop(self):
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(RUN_TABLE)))
