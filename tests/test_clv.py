@@ -376,14 +376,15 @@ def test_month_length():
 
 
 # ---------------------------------------------------------------------------
-# From transactions, by DESIGN.md's definitions
+# From transactions, by the definitions of docs/rules.md, Lifetime value
 # ---------------------------------------------------------------------------
 
 
 def test_cdnow_transactions_give_the_summary_and_the_published_fit(cdnow):
-    """The transaction sample, cut at 1997-09-30 with DESIGN.md's definitions (a
-    purchase is a day with a purchase; x = days - 1; t_x and T in weeks; m = spend
-    after the first day / x), gives the summary files and the published estimates.
+    """The transaction sample, cut at 1997-09-30 with the definitions of
+    docs/rules.md, Lifetime value (a purchase is a day with a purchase; x = days
+    - 1; t_x and T in weeks; m = spend after the first day / x), gives the
+    summary files and the published estimates.
     """
     as_of = date(1997, 9, 30)
     spend_by_day = defaultdict(lambda: defaultdict(float))

@@ -147,9 +147,10 @@ class CrmRelationshipFacts(models.AbstractModel):
     @api.model
     def _get_prospect_queries(self, company, as_of):
         """Selects of the commercial partners that are prospects of ``company``
-        (DESIGN: an active opportunity of the company or of none, a membership
-        in one of its programs, or a customer role where the partner belongs to
-        the company, or is shared and had bought from no company by ``as_of``).
+        (docs/rules.md, Tiers: an active opportunity of the company or of none,
+        a membership in one of its programs, or a customer role where the
+        partner belongs to the company, or is shared and had bought from no
+        company by ``as_of``).
         Whether it bought from ``company`` itself is decided by the rules.
 
         Override hook: a feature adding a prospect signal appends its query.
@@ -239,7 +240,7 @@ class CrmRelationshipFacts(models.AbstractModel):
     @api.model
     def _purchase_days_sql(self, company, as_of):
         """Per commercial partner who ever bought from ``company`` by ``as_of``
-        (DESIGN "Predictive lifetime value"): ``repeat_purchases`` x = days with
+        (docs/rules.md, Lifetime value): ``repeat_purchases`` x = days with
         a posted out_invoice minus 1, and ``repeat_revenue``, the net revenue
         (invoices minus credit notes) dated after the first purchase day. The
         first and last purchase days are ``_sales_sql``'s first and last

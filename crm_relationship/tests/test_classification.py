@@ -6,7 +6,8 @@ from .common import CrmRelationshipCommon
 
 @tagged("post_install", "-at_install")
 class TestClassification(CrmRelationshipCommon):
-    """Classification rules of DESIGN.md on real posted invoices, as of 2026-06-30.
+    """Classification rules (docs/rules.md, Tiers, RFM, Relationship status,
+    Lifetime value) on real posted invoices, as of 2026-06-30.
 
     The window is (2025-06-30, 2026-06-30], the previous one
     (2024-06-30, 2025-06-30].

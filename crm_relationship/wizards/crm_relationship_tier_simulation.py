@@ -62,7 +62,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     @api.readonly
     def onchange(self, values, field_names, fields_spec):
         # the preview only reads the last classification: a read replica may
-        # serve it (DESIGN.md "Scale")
+        # serve it (docs/rules.md, Runs)
         return super().onchange(values, field_names, fields_spec)
 
     def _current_revenues(self):
