@@ -67,11 +67,14 @@ def start_odoo(db, workers):
 
     port = free_port()
     addons = f"{Path(odoo.__file__).parent / 'addons'},{REPO}"
+    # with workers, Odoo starts its gevent process again from sys.argv[0],
+    # which "-m odoo" leaves at odoo/__main__.py, which cannot run alone
+    odoo_bin = Path(odoo.__file__).parent.parent / "odoo-bin"
+    command = [str(odoo_bin)] if odoo_bin.is_file() else ["-m", "odoo"]
     server = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "odoo",
+            *command,
             "-d",
             db,
             f"--db-filter=^{db}$",
@@ -155,6 +158,8 @@ def fuzz_thread(url, feedbacks, unknown_id, count, seed, results):
         except requests.RequestException as exc:
             status = f"error {type(exc).__name__}"
         results.append((request, status))
+        if len(results) % 1000 == 0:
+            print(f"  {len(results)} requests sent", flush=True)
 
 
 def race_answer(url, feedback, i, session, csrf, barrier, statuses):
