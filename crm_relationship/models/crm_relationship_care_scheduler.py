@@ -4,6 +4,7 @@ import time
 
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
+from odoo.tools.misc import get_lang
 
 from ..tools import care, health
 from .crm_relationship_rules import health_change
@@ -58,7 +59,6 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
             return Activity
         engine = self.env["crm.relationship.classification"]
         model_id = self.env["ir.model"]._get_id("res.partner")
-        summary = self.env._("Customer care: contact is due")
         vals_list = []
         for company in self.env["res.company"].sudo().search([]):
             started = time.monotonic()
@@ -70,7 +70,6 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                     "res_id": pid,
                     "activity_type_id": activity_type.id,
                     "user_id": user_id,
-                    "summary": summary,
                     "date_deadline": as_of,
                 }
                 for pid, user_id in self._pick_customers(company, activity_type)
@@ -84,6 +83,9 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 len(vals_list) - planned,
                 time.monotonic() - started,
             )
+        summaries = self._summaries_by_user({vals["user_id"] for vals in vals_list})
+        for vals in vals_list:
+            vals["summary"] = summaries[vals["user_id"]]
         commit = engine._auto_commit()
         activities = Activity
         Activity = Activity.with_context(mail_activity_quick_update=True)
@@ -102,6 +104,23 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 )
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return activities
+
+    @api.model
+    def _summaries_by_user(self, user_ids):
+        """``{user id: summary}``: the activity's summary in the language of the
+        person it is assigned to (the cron itself runs in OdooBot's), translated
+        once per language, not once per activity. A language since deactivated
+        falls back to the database's default one."""
+        users = self.env["res.users"].sudo().browse(user_ids)
+        users.fetch(["lang"])
+        default_lang = get_lang(self.env).code
+        Lang = self.env["res.lang"]
+        langs = {user.id: Lang._get_code(user.lang) or default_lang for user in users}
+        by_lang = {
+            lang: self.with_context(lang=lang).env._("Customer care: contact is due")
+            for lang in set(langs.values())
+        }
+        return {user_id: by_lang[lang] for user_id, lang in langs.items()}
 
     @api.model
     def _pick_customers(self, company, activity_type):

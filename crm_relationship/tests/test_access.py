@@ -457,6 +457,26 @@ class TestAccess(CrmRelationshipCommon):
                     gated.append(node.tag)
         self.assertEqual(sorted(gated), ["div", "div", "progressbar", "progressbar"])
 
+    def test_partner_form_title_keeps_the_name_full_width(self):
+        """The customer's name fills the title as core's char fields do there:
+        the name input partner_autocomplete puts in its place would stay about
+        20 characters wide and cut "Công ty Cổ phần Thép Phương Nam". The
+        badges sit on their own line under the name, never beside it."""
+        form = self.env["res.partner"].with_user(self.relationship_user)
+        arch = form.get_views([(False, "form")])["views"]["form"]["arch"]
+        (title,) = etree.fromstring(arch).xpath(
+            "//sheet/div[contains(concat(' ', @class, ' '), ' oe_title ')]"
+        )
+        names = title.xpath("./h1/field[@name='name']")
+        self.assertEqual(len(names), 2, "company and individual")
+        for name in names:
+            self.assertIn("w-100", name.get("class", "").split())
+        (badges,) = title.xpath(
+            "./div[contains(concat(' ', @class, ' '), ' o_crm_relationship_badges ')]"
+        )
+        self.assertEqual(badges.getprevious().tag, "h1")
+        self.assertFalse(title.xpath("./h1//*[@name='relationship_tier_id']"))
+
     # ------------------------------------------------------------------
     # company scope of the wizards
     # ------------------------------------------------------------------
