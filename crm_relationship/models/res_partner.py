@@ -85,10 +85,17 @@ def relationship_engine_write():
 
 
 class ResPartner(models.Model):
+    """The classification of a customer, per company, and who may change it.
+
+    The partner is extended by concern, one file each (care, feedback,
+    health, life cycle, profit): pylint's advice to merge classes inheriting
+    one model is declined in those files, on purpose.
+    """
+
     _inherit = "res.partner"
 
     # --- classification, per company (written by _recompute_relationship) ---
-    # The classified fields (crm_relationship_classification.CLASSIFICATION_FIELDS)
+    # The classified fields (crm_relationship_writer.CLASSIFICATION_FIELDS)
     # are rewritten in bulk by every run: index=False, as the "IS NOT NULL"
     # index Odoo gives a company-dependent field serves none of their searches
     # and would be maintained on every write.

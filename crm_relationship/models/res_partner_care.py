@@ -6,7 +6,7 @@ from .crm_relationship_care_stage import CARE_PHASES
 from .res_partner import CARE_STATUSES
 
 
-class ResPartner(models.Model):
+class ResPartner(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """The care pipeline of a customer, per company: stage and phase, the
     last interaction and the next care date (written by the classification,
     the interactions and the care scheduler), the kanban's stages."""

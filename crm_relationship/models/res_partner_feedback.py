@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from .groups import USER_GROUP
 
 
-class ResPartner(models.Model):
+class ResPartner(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """A customer's feedback and complaints, counted in one grouped read."""
 
     _inherit = "res.partner"

@@ -8,7 +8,7 @@ from .groups import MONEY_GROUPS
 from .res_partner import HEALTH_BANDS
 
 
-class ResPartner(models.Model):
+class ResPartner(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """Predictive figures, the explainable health score and the relationship
     history of a customer, per company (written by the classification)."""
 

@@ -5,7 +5,7 @@ from odoo import fields, models
 from .res_partner import END_FIELDS, RELATIONSHIP_END_REASONS
 
 
-class ResPartner(models.Model):
+class ResPartner(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """The relationship life cycle: program memberships, ending a relationship
     (with its reason) and resuming it."""
 
