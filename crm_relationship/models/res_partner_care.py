@@ -6,12 +6,12 @@ from .crm_relationship_care_stage import CARE_PHASES
 from .res_partner import CARE_STATUSES
 
 
-class ResPartner(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class ResPartner(models.Model):
     """The care pipeline of a customer, per company: stage and phase, the
     last interaction and the next care date (written by the classification,
     the interactions and the care scheduler), the kanban's stages."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     care_stage_id = fields.Many2one(
         "crm.relationship.care.stage",

@@ -8,11 +8,11 @@ from .groups import MONEY_GROUPS
 from .res_partner import HEALTH_BANDS
 
 
-class ResPartner(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class ResPartner(models.Model):
     """Predictive figures, the explainable health score and the relationship
     history of a customer, per company (written by the classification)."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     probability_alive = fields.Float(
         "Probability active",

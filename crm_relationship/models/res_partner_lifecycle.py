@@ -5,11 +5,11 @@ from odoo import fields, models
 from .res_partner import END_FIELDS, RELATIONSHIP_END_REASONS
 
 
-class ResPartner(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class ResPartner(models.Model):
     """The relationship life cycle: program memberships, ending a relationship
     (with its reason) and resuming it."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     relationship_end_date = fields.Date(
         "Relationship ended on", company_dependent=True, copy=False, readonly=True
