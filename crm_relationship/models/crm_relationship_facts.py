@@ -115,7 +115,7 @@ class CrmRelationshipFacts(models.AbstractModel):
         """``_sales_sql`` with what compares a customer to the whole company,
         among the customers with revenue > 0 in the window: the rank by revenue
         (ties by partner id), the RFM quintile scores (``ceil(5 * cume_dist())``,
-        as ``tools.rfm.quintile_scores``)."""
+        docs/rules.md, RFM)."""
         quintile = (
             "GREATEST(1, CEIL(ROUND((5 * CUME_DIST() OVER (%s))::numeric, 9)))::int"
         )

@@ -393,7 +393,7 @@ class ResCompany(models.Model):
         }
 
     def _relationship_health_params(self):
-        """Keyword arguments of ``tools.health.health_score`` for this company."""
+        """Keyword arguments of ``tools.health.health_scorer`` for this company."""
         self.ensure_one()
         return {
             "weights": self._relationship_health_weights(),

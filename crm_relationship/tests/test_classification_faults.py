@@ -107,6 +107,22 @@ class TestClassificationFaults(CrmRelationshipCommon):
         self.assertEqual(self._recompute(self.customer), 1)
         self.assertEqual(self.customer.period_revenue, 1500.0)
 
+    def test_a_second_company_run_skips_the_company(self):
+        """Two workers start the company's run: the second skips it at once
+        (waiting would leave it a snapshot older than the first one's commits)."""
+        first = db_connect(self.env.cr.dbname).cursor()
+        key = (ADVISORY_LOCK, self.company.id)
+        first.execute("SELECT pg_advisory_lock(%s, %s)", key)
+        try:
+            with self.assertLogs(ENGINE_LOGGER, logging.INFO) as logs:
+                self.assertEqual(self._recompute(), 0)
+        finally:
+            first.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            first.close()
+        self.assertIn(f"company {self.company.id} skipped", logs.output[0])
+        self.env.invalidate_all()
+        self.assertEqual(self.customer.period_revenue, 1000.0, "left to the run")
+
     def test_the_notice_is_sent_to_the_user(self):
         with patch.object(type(self.env.user), "_bus_send") as send:
             self.customer._notify_classification_running(self.company)

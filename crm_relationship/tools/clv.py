@@ -491,14 +491,15 @@ def lifetime_value(
 # ---------------------------------------------------------------------------
 
 
-def fit_company(x, t_x, age, m, min_repeat_buyers=MIN_REPEAT_BUYERS):
+def fit_company(x, t_x, age, m, min_repeat_buyers=None):
     """Fit both models on one company's customers who ever bought: repeat
     purchases ``x``, recency ``t_x`` and age ``age`` in weeks, spend per repeat
     purchase ``m`` in the company currency (one value per customer, as numbers
     or arrays; bad columns raise ValueError).
 
     Return ``{"bgnbd", "gamma_gamma", "verdict", "customers"}``: with fewer than
-    ``min_repeat_buyers`` repeat buyers, or none with a spend > 0, nothing is
+    ``min_repeat_buyers`` (default ``MIN_REPEAT_BUYERS``) repeat buyers, or
+    none with a spend > 0, nothing is
     fitted (both fits None, verdict ``too_few_repeat_buyers``). Gamma-Gamma's v
     is in currency: it is fitted on the spends divided by their mean, so that
     its bounds do not depend on the currency (p and q are free of it), and
@@ -507,6 +508,8 @@ def fit_company(x, t_x, age, m, min_repeat_buyers=MIN_REPEAT_BUYERS):
     """
     import numpy as np
 
+    if min_repeat_buyers is None:
+        min_repeat_buyers = MIN_REPEAT_BUYERS
     x, t_x, age = _rfm_columns(x, t_x, age)
     (m,) = _columns(m)
     if len(m) != len(x):
