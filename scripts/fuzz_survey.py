@@ -30,6 +30,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -62,7 +63,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_odoo(db, workers):
+def start_odoo(db, workers, log_path):
     import odoo
 
     port = free_port()
@@ -83,8 +84,10 @@ def start_odoo(db, workers):
             f"--http-port={port}",
             f"--workers={workers}",
             "--max-cron-threads=0",
-            "--log-level=error",
-        ]
+            "--log-level=warn",
+            f"--logfile={log_path}",
+        ],
+        stderr=subprocess.DEVNULL,  # what the log file does not take
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
@@ -231,14 +234,33 @@ def main():
     args = parser.parse_args()
 
     server, url = None, args.url
+    log_path = Path(tempfile.gettempdir()) / f"fuzz_survey_{args.db}.log"
     if not url:
-        server, url = start_odoo(args.db, args.workers)
+        log_path.unlink(missing_ok=True)
+        server, url = start_odoo(args.db, args.workers, log_path)
     try:
         return run(args, url)
     finally:
         if server:
             server.terminate()
             server.wait(timeout=60)
+            report_log(log_path)
+
+
+def report_log(log_path):
+    """The server's ERROR records: a serialization failure is retried by
+    Odoo (the request then succeeds or gets its 409), anything else is news."""
+    records = Counter()
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    for match in re.finditer(r" ERROR \S+ (\S+): (.*)\n(.*)", text):
+        logger, message, following = match.groups()
+        if "could not serialize access" in following:
+            records["serialization failure (retried by Odoo)"] += 1
+        else:
+            records[f"{logger}: {message[:100]}"] += 1
+    print(f"\nOdoo log {log_path}: {sum(records.values())} ERROR records")
+    for record, count in records.most_common():
+        print(f"  {count} x {record}")
 
 
 def run(args, url):
