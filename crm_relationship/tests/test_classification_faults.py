@@ -141,3 +141,22 @@ class TestClassificationFaults(CrmRelationshipCommon):
             r"\d+ customers classified, 2 written, \d+ history rows, 0 failed, "
             r"in \d+\.\d\ds",
         )
+
+    def test_a_merge_keeps_one_history_row_a_day(self):
+        """Core moves the merged partner's history to the one it is merged
+        into: both were classified on the same day, the next runs read one
+        row of that day and stay consistent."""
+        History = self.env["crm.relationship.history"]
+        self.env["base.partner.merge.automatic.wizard"]._merge(
+            [self.customer.id, self.other.id], self.other, extra_checks=False
+        )
+        rows = History.search([("partner_id", "=", self.other.id)])
+        self.assertEqual(len(rows), 1, "the destination's own row of the day")
+        self._recompute()
+        self.env.invalidate_all()
+        # the merged invoices: 1,000 + 500 + 300 + 200
+        self.assertEqual(self.other.period_revenue, 2000.0)
+        rows = History.search([("partner_id", "=", self.other.id)])
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows.tier_id, self.other.relationship_tier_id)
+        self.assertEqual(self._recompute(), 0)
