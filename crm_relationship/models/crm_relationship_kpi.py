@@ -1,4 +1,5 @@
 import json
+import logging
 import threading
 import time as time_module
 from datetime import date, datetime, time, timedelta
@@ -14,6 +15,8 @@ from ..tools import kpi as kpi_rules
 from ..tools.status import window_start
 from .crm_relationship_writer import company_value_sql
 from .groups import MANAGER_GROUP
+
+_logger = logging.getLogger(__name__)
 
 BACKFILL_QUEUE_PARAM = "crm_relationship.kpi_backfill_queue"
 # a cron worker is killed after limit_time_real_cron (120 s by default)
@@ -408,6 +411,7 @@ class CrmRelationshipKpi(models.Model):
         done = 0
         while queue := self._kpi_backfill_queue():
             if auto_commit and time_module.monotonic() - started > BACKFILL_SECONDS:
+                self._kpi_log_backfill(done, len(queue), started)
                 self.env["ir.cron"]._notify_progress(
                     done=max(done, 1), remaining=len(queue) + daily_count
                 )
@@ -423,11 +427,26 @@ class CrmRelationshipKpi(models.Model):
                     done=done, remaining=len(queue) - 1 + daily_count
                 )
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._kpi_log_backfill(done, 0, started)
         return True
 
     @api.model
+    def _kpi_log_backfill(self, done, left, started):
+        if done:
+            _logger.info(
+                "KPI back-fill: %d snapshots stored in %.2fs, %d left in the queue",
+                done,
+                time_module.monotonic() - started,
+                left,
+            )
+
+    @api.model
     def _recompute_kpis_company(self, company, as_of):
-        """Replace the snapshot of ``as_of`` in ``company``; return the value count."""
+        """Replace the snapshot of ``as_of`` in ``company``; return the value count.
+
+        Logs, as core's crons do, the values stored and the time taken.
+        """
+        started = time_module.monotonic()
         kpis = self.sudo().search([])
         Value = self.env["crm.relationship.kpi.value"].sudo()
         Value.search(
@@ -462,6 +481,14 @@ class CrmRelationshipKpi(models.Model):
                     }
                 )
         Value.create(vals_list)
+        _logger.info(
+            "KPI snapshot of %s for company %s (id %s): %d values stored in %.2fs",
+            as_of,
+            company.name,
+            company.id,
+            len(vals_list),
+            time_module.monotonic() - started,
+        )
         return len(vals_list)
 
     @api.model

@@ -1,3 +1,6 @@
+import logging
+import time as time_module
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -8,6 +11,8 @@ from odoo.tools.safe_eval import datetime, safe_eval, time
 
 from ..tools import kpi as kpi_rules
 from .crm_relationship_facts import REVENUE_FIELDS, revenue_move_sql
+
+_logger = logging.getLogger(__name__)
 
 TARGET_FIELDS = ("target_tier_ids", "target_domain")
 
@@ -424,18 +429,42 @@ class CrmRelationshipProgram(models.Model):
     def _recompute_results(self, as_of=None):
         """Refresh revenue since enrollment, conversions and ROI.
 
-        Works on ``self``, or every running program when empty. One query
-        computes the revenue of every member: posted customer invoices and
-        credit notes of the member's commercial partner in the program's
-        company, dated from max(enrollment, program start) to min(program end,
-        ``as_of``). A member of a running program who buys for the first time
-        since enrollment is moved to the converted stage; a member moved by
-        hand is not moved again.
+        Works on ``self``, or every running program when empty, one company at
+        a time; logs per company, as core's crons do, what was updated and the
+        time taken. One query computes the revenue of every member: posted
+        customer invoices and credit notes of the member's commercial partner in
+        the program's company, dated from max(enrollment, program start) to
+        min(program end, ``as_of``). A member of a running program who buys for
+        the first time since enrollment is moved to the converted stage; a
+        member moved by hand is not moved again.
         """
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
         programs = self or self.search([("state", "=", "running")])
-        if not programs:
-            return True
+        # grouped as superuser: the results are written as superuser anyway,
+        # and the programs' company needs no access check of its own
+        for company, company_programs in programs.sudo().grouped("company_id").items():
+            started = time_module.monotonic()
+            updated, converted = company_programs.with_env(
+                programs.env
+            )._recompute_company_results(as_of)
+            _logger.info(
+                "Program results of %s for company %s (id %s): %d programs, "
+                "%d members updated, %d converted in %.2fs",
+                as_of,
+                company.name,
+                company.id,
+                len(company_programs),
+                updated,
+                converted,
+                time_module.monotonic() - started,
+            )
+        return True
+
+    def _recompute_company_results(self, as_of):
+        """``_recompute_results`` of the programs ``self`` (of one company);
+        return the number of members whose revenue changed and of members
+        converted."""
+        programs = self
         Member = self.env["crm.relationship.program.member"].sudo()
         Member.flush_model()
         programs.flush_recordset()
@@ -486,7 +515,7 @@ class CrmRelationshipProgram(models.Model):
                 )
             )
             Member.browse(list(changed)).invalidate_recordset(["revenue"])
-        self._convert_first_buyers(programs, first_sales)
+        converted = self._convert_first_buyers(programs, first_sales)
         for program in programs:
             vals = {"results_date": as_of}
             if program.currency_id.compare_amounts(
@@ -494,18 +523,18 @@ class CrmRelationshipProgram(models.Model):
             ):
                 vals["revenue"] = program_revenue[program.id]
             program.sudo().write(vals)
-        return True
+        return len(changed), converted
 
     def _convert_first_buyers(self, programs, first_sales):
         """Move to the converted stage the members of running programs whose
         first purchase since enrollment just appeared."""
         if not first_sales:
-            return
+            return 0
         converted_stage = self.env["crm.relationship.program.stage"].search(
             [("is_converted", "=", True)], limit=1
         )
         if not converted_stage:
-            return
+            return 0
         members = (
             self.env["crm.relationship.program.member"]
             .sudo()
@@ -527,3 +556,4 @@ class CrmRelationshipProgram(models.Model):
             Member.browse(ids).write(
                 {"stage_id": converted_stage.id, "date_converted": date}
             )
+        return len(members)

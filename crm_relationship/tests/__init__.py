@@ -15,3 +15,5 @@ from . import test_kpi_dashboard
 from . import test_health_score
 from . import test_history
 from . import test_predictive
+from . import test_tier_simulation
+from . import test_cron_logging

@@ -2,7 +2,7 @@ from lxml import etree
 
 from odoo import Command, api, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, freeze_time, new_test_user, tagged
 
 from ..models.groups import MONEY_GROUPS
 from ..models.res_partner import SERVER_OWNED_FIELDS
@@ -481,6 +481,8 @@ class TestAccess(CrmRelationshipCommon):
     # company scope of the wizards
     # ------------------------------------------------------------------
 
+    # the simulation previews today's figures: today is the analysis date
+    @freeze_time("2026-06-30 12:00:00")
     def test_simulation_stays_in_the_current_company(self):
         Simulation = self.env["crm.relationship.tier.simulation"].with_user(
             self.relationship_manager
@@ -515,6 +517,8 @@ class TestAccess(CrmRelationshipCommon):
             )
         self.assertEqual(simulation.line_ids.tier_id.company_id, self.company)
 
+    # the simulation previews today's figures: today is the analysis date
+    @freeze_time("2026-06-30 12:00:00")
     def test_simulation_of_a_manager_of_both_companies(self):
         self.relationship_manager.company_ids += self.company_b
         Simulation = (

@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, freeze_time, tagged
 
 from .common import CrmRelationshipCommon
 
@@ -336,6 +336,8 @@ class TestClassification(CrmRelationshipCommon):
         as_manager.relationship_tier_id = self.tiers["small"]
         self.assertEqual(customer.relationship_tier_id, self.tiers["small"])
 
+    # the simulation previews today's figures: today is the analysis date
+    @freeze_time("2026-06-30 12:00:00")
     def test_tier_simulation_previews_then_applies(self):
         customers = [self._customer(f"Mô phỏng {index}") for index in range(10)]
         for index, customer in enumerate(customers):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import tiering
@@ -61,40 +61,86 @@ class CrmRelationshipTierSimulation(models.TransientModel):
 
     @api.readonly
     def onchange(self, values, field_names, fields_spec):
-        # the preview only reads the last classification: a read replica may
-        # serve it (docs/rules.md, Runs)
+        # the preview only reads (invoices, locked tiers, the last
+        # classification): a read replica may serve it (docs/rules.md, Runs)
         return super().onchange(values, field_names, fields_spec)
 
-    def _current_revenues(self):
-        """``{partner: revenue}`` of the company's customers with revenue > 0 and
-        no locked tier, from the last classification."""
-        self.env["res.partner"].flush_model()
-        key = str(self.company_id.id)
+    def _check_simulated_company(self):
+        """A user simulates only a company they may work in: the preview reads
+        company-wide figures in SQL, and an onchange may carry any company."""
+        if self.env.su:
+            return
+        for wizard in self:
+            if wizard.company_id not in self.env.user.company_ids:
+                raise AccessError(
+                    self.env._(
+                        "You may only simulate the tiers of a company you work in."
+                    )
+                )
+
+    def _customer_facts(self):
+        """What the engine's tier rule reads of each commercial partner of the
+        company that has revenue moves or a locked tier, as of today (the date
+        Apply classifies as of): ``(revenue, rank, buyers, has sales, locked
+        tier id)``. Ranks and ``buyers`` (N) come from the engine's own fact,
+        ``crm.relationship.facts._ranked_sales_sql``: every customer with
+        revenue > 0 counts, a locked one included. Read-only SQL, so that a
+        read replica may serve the preview.
+        """
+        self.ensure_one()
+        self._check_simulated_company()
+        company = self.company_id
+        key = str(company.id)
+        self.env["res.partner"].flush_model(
+            [
+                "commercial_partner_id",
+                "relationship_tier_id",
+                "relationship_tier_locked",
+            ]
+        )
+        as_of = fields.Date.context_today(self)
         Writer = self.env["crm.relationship.writer"]
-        revenue = Writer._stored_sql("res_partner", "period_revenue", key)
-        rows = self.env.execute_query(
+        return self.env.execute_query(
             SQL(
-                """SELECT id, %(revenue)s FROM res_partner
-                    WHERE id = commercial_partner_id AND %(revenue)s > 0
-                      AND NOT COALESCE(%(locked)s, false)""",
-                revenue=revenue,
-                locked=Writer._stored_sql(
-                    "res_partner", "relationship_tier_locked", key
+                """
+            WITH ranked AS (%(ranked)s)
+            SELECT r.revenue, r.revenue_rank, r.buyers, r.pid IS NOT NULL,
+                   CASE WHEN %(locked)s THEN %(tier_id)s END
+              FROM res_partner p
+         LEFT JOIN ranked r ON r.pid = p.id
+             WHERE p.id = p.commercial_partner_id
+               AND (r.pid IS NOT NULL OR %(locked)s)
+                """,
+                ranked=self.env["crm.relationship.facts"]._ranked_sales_sql(
+                    company, as_of
                 ),
+                locked=Writer._stored_sql("p", "relationship_tier_locked", key),
+                tier_id=Writer._stored_sql("p", "relationship_tier_id", key),
             )
         )
-        return dict(rows)
 
     @api.depends("company_id")
     def _compute_customer_count(self):
+        """N, the number of buyers the engine ranks (a locked one included)."""
         for wizard in self:
-            wizard.customer_count = len(wizard._current_revenues())
+            wizard._check_simulated_company()
+            ranked = self.env["crm.relationship.facts"]._ranked_sales_sql(
+                wizard.company_id, fields.Date.context_today(self)
+            )
+            rows = self.env.execute_query(SQL("SELECT MAX(buyers) FROM (%s) r", ranked))
+            wizard.customer_count = rows[0][0] or 0
 
     def _simulate(self):
-        """``{tier: (customers, revenue)}`` for the thresholds being edited."""
+        """``{tier id: (customers, revenue)}`` that Apply's classification will
+        write with the thresholds being edited: the engine's tier rule
+        (``crm.relationship.classification._classify``) on the engine's facts.
+        A locked tier keeps the tier a person set (its customer still counts
+        among the N buyers and in the ranks); revenue <= 0 with sales is
+        inactive, not a revenue tier; else the first tier reached among the
+        rules of ``tiering.tier_rules`` built for N buyers.
+        """
         self.ensure_one()
-        revenues = self._current_revenues()
-        rules = [
+        revenue_rules = [
             tiering.RevenueTier(
                 key=line.tier_id.id,
                 threshold_type=line.threshold_type,
@@ -105,10 +151,32 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                 lambda line: (line.sequence, line.tier_id.id)
             )
         ]
+        # a locked tier counts when it is one of the company's, archived or not
+        company_tiers = set(
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", self.company_id.id)])
+            .ids
+        )
+        rules_by_population = {}
         result = {}
-        for pid, tier_id in tiering.assign_revenue_tiers(revenues, rules).items():
+        for revenue, rank, buyers, has_sales, locked_tier_id in self._customer_facts():
+            revenue = revenue or 0.0
+            if locked_tier_id in company_tiers:
+                tier_id = locked_tier_id
+            elif has_sales and revenue > 0:
+                if buyers not in rules_by_population:
+                    rules_by_population[buyers] = tiering.tier_rules(
+                        revenue_rules, buyers
+                    )
+                tier_id = tiering.revenue_tier(
+                    rules_by_population[buyers], revenue, rank
+                )
+            else:
+                continue  # inactive, potential or no tier: no revenue tier
             count, amount = result.get(tier_id, (0, 0.0))
-            result[tier_id] = (count + 1, amount + revenues[pid])
+            result[tier_id] = (count + 1, amount + revenue)
         return result
 
     def action_apply(self):
@@ -175,6 +243,7 @@ class CrmRelationshipTierSimulationLine(models.TransientModel):
     @api.depends("tier_id")
     def _compute_current(self):
         for simulation in self.simulation_id:
+            simulation._check_simulated_company()
             key = str(simulation.company_id.id)
             Writer = self.env["crm.relationship.writer"]
             rows = self.env.execute_query(

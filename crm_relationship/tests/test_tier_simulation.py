@@ -1,0 +1,155 @@
+from contextlib import closing
+
+from odoo.exceptions import AccessError
+from odoo.tests import Form, freeze_time, tagged
+
+from .common import CrmRelationshipCommon
+
+
+# Apply classifies as of today: today is the analysis date of these tests
+@freeze_time("2026-06-30 12:00:00")
+@tagged("post_install", "-at_install")
+class TestTierSimulation(CrmRelationshipCommon):
+    """The preview of the tier simulation is what Apply then writes: the same
+    ranking (``crm.relationship.facts._ranked_sales_sql``) and the same tier
+    rule as the classification engine, locked tiers included (issue 18)."""
+
+    REVENUE_TIERS = ("vip", "large", "medium", "small")
+
+    def _preview(self, top_percents):
+        """Open the simulation as the manager and give the tiers of
+        ``top_percents`` ``{code: top %}`` their new threshold, inside a
+        read-only transaction (what a read replica allows). Return the form and
+        the preview ``{code: (customers, revenue)}``."""
+        self.env.flush_all()
+        # rolled back at the end: the transaction may write again
+        with closing(self.env.cr.savepoint(flush=False)):
+            self.env.cr.execute("SET LOCAL transaction_read_only = on")
+            form = Form(
+                self.env["crm.relationship.tier.simulation"].with_user(
+                    self.relationship_manager
+                )
+            )
+            for index in range(len(form.line_ids)):
+                with form.line_ids.edit(index) as line:
+                    if line.tier_id.code in top_percents:
+                        line.threshold_type = "top_percent"
+                        line.top_percent = top_percents[line.tier_id.code]
+            preview = {}
+            for index in range(len(form.line_ids)):
+                with form.line_ids.edit(index) as line:
+                    preview[line.tier_id.code] = (
+                        line.simulated_count,
+                        line.simulated_revenue,
+                    )
+            customer_count = form.customer_count
+        return form, preview, customer_count
+
+    def _classified(self):
+        """``{code: (customers, revenue)}`` of the revenue tiers as stored by
+        the last classification of the company."""
+        Partner = self.env["res.partner"]
+        result = {}
+        for code in self.REVENUE_TIERS:
+            partners = Partner.search(
+                [("relationship_tier_id", "=", self.tiers[code].id)]
+            ).filtered(lambda p: p == p.commercial_partner_id)
+            result[code] = (len(partners), sum(partners.mapped("period_revenue")))
+        return result
+
+    def test_preview_with_a_locked_tier_is_what_apply_writes(self):
+        """The issue's case: 20 buyers with distinct revenues, VIP top 5 %, the
+        best customer's tier locked to Medium.
+
+        Customer i (1..20) has revenue 2100 - 100 i: 2000, 1900, ... 100, so
+        rank i. Every buyer counts, the locked one included: N = 20.
+        - VIP top 5 %: ranks <= ceil(20 * 5 / 100) = 1: customer 1, locked
+          to Medium, so no VIP (the old preview ranked the 19 unlocked
+          customers and promised customer 2 as VIP).
+        - Large top 10 %: rank <= 2: customer 2 (1900).
+        - Medium top 20 %: rank <= 4: customers 3, 4 and the locked customer 1
+          (1800 + 1700 + 2000 = 5500).
+        - Small (top 100 %): customers 5..20 (1600 + ... + 100 = 13600).
+        """
+        customers = [self._customer(f"Khách hàng {i:02d}") for i in range(1, 21)]
+        for index, customer in enumerate(customers, start=1):
+            self._invoice(customer, "2026-03-01", 2100.0 - 100 * index)
+        self._recompute()
+        best = customers[0]
+        best.relationship_tier_id = self.tiers["medium"]
+        best.relationship_tier_locked = True
+
+        form, preview, customer_count = self._preview({"vip": 5.0, "large": 10.0})
+
+        expected = {
+            "vip": (0, 0.0),
+            "large": (1, 1900.0),
+            "medium": (3, 5500.0),
+            "small": (16, 13600.0),
+        }
+        self.assertEqual(preview, expected)
+        self.assertEqual(customer_count, 20, "the locked customer is a buyer too")
+        form.save().action_apply()
+        self.assertEqual(self.tiers["vip"].top_percent, 5.0)
+        self.assertEqual(self._classified(), preview)
+        self.assertEqual(best.relationship_tier_id, self.tiers["medium"], "locked")
+        self.assertEqual(customers[1].relationship_tier_id, self.tiers["large"])
+
+    def test_preview_breaks_ties_by_partner_id(self):
+        """Ten buyers, three of them tied at the top; a customer whose credit
+        note cancels its invoice has sales but no revenue. No classification
+        ran yet: the preview reads the invoices, not the stored figures.
+
+        Ties are broken by partner id, not by name: Z (created first, lowest
+        id) ranks 1, Y 2, X 3, then 400, 300 (ranks 4, 5) and 200, 150, 100,
+        50, 25 (ranks 6..10). The refunded customer is inactive and not a
+        buyer: N = 10 (with it, N = 11 and Large would reach rank 3).
+        - VIP top 10 %: rank <= 1: Z (500).
+        - Large top 20 %: rank <= 2: Y (500).
+        - Medium top 50 %: rank <= 5: X, 400, 300 (1200).
+        - Small: the five others (200 + 150 + 100 + 50 + 25 = 525).
+        """
+        tied = [self._customer(name) for name in ("Z Đồng hạng", "Y Đồng hạng")]
+        tied.append(self._customer("X Đồng hạng"))
+        for customer in tied:
+            self._invoice(customer, "2026-03-01", 500.0)
+        for amount in (400.0, 300.0, 200.0, 150.0, 100.0, 50.0, 25.0):
+            self._invoice(self._customer(f"Khách {amount:.0f}"), "2026-03-01", amount)
+        refunded = self._customer("Khách trả hàng")
+        self._invoice(refunded, "2026-02-01", 800.0)
+        self._invoice(refunded, "2026-02-15", 800.0, move_type="out_refund")
+
+        form, preview, customer_count = self._preview(
+            {"vip": 10.0, "large": 20.0, "medium": 50.0}
+        )
+
+        self.assertEqual(customer_count, 10)
+        self.assertEqual(
+            preview,
+            {
+                "vip": (1, 500.0),
+                "large": (1, 500.0),
+                "medium": (3, 1200.0),
+                "small": (5, 525.0),
+            },
+        )
+        form.save().action_apply()
+        self.assertEqual(self._classified(), preview)
+        self.assertEqual(
+            [customer.relationship_tier_id.code for customer in tied],
+            ["vip", "large", "medium"],
+        )
+        self.assertEqual(refunded.relationship_tier_id, self.tiers["inactive"])
+
+    def test_preview_of_a_company_one_does_not_work_in_is_refused(self):
+        other = self.env["res.company"].create({"name": "Công ty khác"})
+        Simulation = self.env["crm.relationship.tier.simulation"].with_user(
+            self.relationship_manager
+        )
+        spec = {"company_id": {}, "customer_count": {}}
+        with self.assertRaisesRegex(AccessError, "company you work in"):
+            Simulation.onchange({"company_id": other.id}, [], spec)
+        with self.assertRaisesRegex(AccessError, "company you work in"):
+            Simulation.new({"company_id": other.id}).mapped("customer_count")
+        own = Simulation.onchange({"company_id": self.company.id}, [], spec)
+        self.assertEqual(own["value"]["customer_count"], 0)
