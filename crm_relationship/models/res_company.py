@@ -100,6 +100,26 @@ class ResCompany(models.Model):
         "Predictive fit", compute="_compute_relationship_fit_message"
     )
 
+    # --- retention of the lifetime value, measured by the last full run ---
+    relationship_retention_date = fields.Date(
+        "Retention measured as of",
+        readonly=True,
+        help="The last month end on or before the date of the last company-wide "
+        "classification: the lifetime value uses the retention measured then.",
+    )
+    relationship_retention_previous = fields.Integer(
+        "Customers of the previous window",
+        readonly=True,
+        help="Customers with revenue in the window before the one ending on the "
+        "retention date.",
+    )
+    relationship_retention_retained = fields.Integer(
+        "Customers retained",
+        readonly=True,
+        help="Of them, those with revenue again in the window ending on the "
+        "retention date.",
+    )
+
     # --- last company-wide classification ---
     relationship_run_date = fields.Datetime(
         "Last classification", readonly=True, groups=MANAGER_GROUP
@@ -422,6 +442,24 @@ class ResCompany(models.Model):
                 and f"{type(error).__name__}: {error}",
             }
         )
+
+    def _relationship_store_retention(self, day, counts):
+        """Keep the retention a full classification measured as of ``day``
+        (``(previous window customers, retained)``), when it changed."""
+        self.ensure_one()
+        previous, retained = counts
+        if (
+            self.relationship_retention_date,
+            self.relationship_retention_previous,
+            self.relationship_retention_retained,
+        ) != (day, previous, retained):
+            self.sudo().write(
+                {
+                    "relationship_retention_date": day,
+                    "relationship_retention_previous": previous,
+                    "relationship_retention_retained": retained,
+                }
+            )
 
     def _relationship_store_fit(self, result, as_of):
         """Keep what a classification's fit found (``crm.relationship.

@@ -14,3 +14,6 @@ from . import test_kpi_dashboard
 from . import test_health_score
 from . import test_history
 from . import test_predictive
+from . import test_revenue_rank
+from . import test_month_end_retention
+from . import test_recompute_one
