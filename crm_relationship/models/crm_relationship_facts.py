@@ -18,6 +18,10 @@ REVENUE_FIELDS = [
 ]
 # the RFM score 1..5 of a cumulative share (``tools.rfm.quintile_scores``)
 QUINTILE = "GREATEST(1, CEIL(ROUND((5 * %s)::numeric, 9)))::int"
+# a partial run of at most this many customers places each by counting the
+# population above and below it (one pass); more are placed by window functions
+# (one sort of the population per ordering)
+PLACE_BY_COUNTING = 20
 
 
 class CrmRelationshipFacts(models.AbstractModel):
@@ -131,7 +135,10 @@ class CrmRelationshipFacts(models.AbstractModel):
         revenue, purchases and last purchase of the window) instead of
         recomputing the whole company: the sales of the few, one scan of the
         stored figures. When nothing else changed since that classification,
-        the figures equal those of a full run."""
+        the figures equal those of a full run.
+
+        The cumulative share of a quintile is the share of the population with
+        a value up to the customer's own, as ``CUME_DIST()`` counts it."""
         self.env["res.partner"].flush_model(
             [
                 "commercial_partner_id",
@@ -143,20 +150,57 @@ class CrmRelationshipFacts(models.AbstractModel):
         stored = functools.partial(
             self.env["crm.relationship.writer"]._stored_sql, "p", key=str(company.id)
         )
-        return SQL(
+        population = SQL(
             """
             WITH s AS MATERIALIZED (
                      SELECT * FROM (%(sales)s) s WHERE s.pid = ANY(%(ids)s)),
                  -- the customers with revenue > 0: the partners of the run from
                  -- their sales, the others from what they hold
-                 population AS (
+                 population AS MATERIALIZED (
                      SELECT pid, revenue, purchases, last_purchase
                        FROM s WHERE revenue > 0
                   UNION ALL
                      SELECT p.id, %(revenue)s, %(purchases)s, %(last_purchase)s
                        FROM res_partner p
                       WHERE p.id = p.commercial_partner_id
-                        AND p.id != ALL(%(ids)s) AND %(revenue)s > 0),
+                        AND p.id != ALL(%(ids)s) AND %(revenue)s > 0)""",
+            sales=self._sales_sql(company, as_of),
+            ids=list(partner_ids),
+            revenue=stored("period_revenue"),
+            purchases=SQL("COALESCE(%s, 0)", stored("purchase_count")),
+            last_purchase=stored("last_purchase_date"),
+        )
+        if len(partner_ids) <= PLACE_BY_COUNTING:
+            # a few customers: count who is above or below each of them in
+            # one pass over the population (no sort of the whole company)
+            share = "(c.%s::float8 / c.buyers)"
+            return SQL(
+                """%(population)s
+            SELECT s.*,
+                   CASE WHEN s.revenue > 0 THEN c.above::int + 1 END AS revenue_rank,
+                   CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
+                   CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
+                   CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score,
+                   c.buyers
+              FROM s, LATERAL (
+                   SELECT COUNT(*) AS buyers,
+                          COUNT(*) FILTER (WHERE o.revenue > s.revenue
+                                              OR o.revenue = s.revenue
+                                             AND o.pid < s.pid) AS above,
+                          COUNT(*) FILTER (WHERE o.last_purchase <= s.last_purchase)
+                              AS recent,
+                          COUNT(*) FILTER (WHERE o.purchases <= s.purchases)
+                              AS frequent,
+                          COUNT(*) FILTER (WHERE o.revenue <= s.revenue) AS spent
+                     FROM population o) c
+                """,
+                population=population,
+                recency=SQL(QUINTILE % (share % "recent")),
+                frequency=SQL(QUINTILE % (share % "frequent")),
+                monetary=SQL(QUINTILE % (share % "spent")),
+            )
+        return SQL(
+            """%(population)s,
                  placed AS (
                      SELECT pid,
                             (ROW_NUMBER() OVER (ORDER BY revenue DESC, pid))::int
@@ -170,11 +214,7 @@ class CrmRelationshipFacts(models.AbstractModel):
                    (SELECT COUNT(*) FROM population) AS buyers
               FROM s LEFT JOIN placed pl ON pl.pid = s.pid
             """,
-            sales=self._sales_sql(company, as_of),
-            ids=list(partner_ids),
-            revenue=stored("period_revenue"),
-            purchases=SQL("COALESCE(%s, 0)", stored("purchase_count")),
-            last_purchase=stored("last_purchase_date"),
+            population=population,
             recency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY last_purchase)"),
             frequency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY purchases)"),
             monetary=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY revenue)"),

@@ -5,8 +5,9 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import format_date
 
-from ..tools import clv, health
+from ..tools import clv, health, lifetime_value
 from ..tools.status import StatusParams
 from .groups import MANAGER_GROUP
 
@@ -118,6 +119,9 @@ class ResCompany(models.Model):
         readonly=True,
         help="Of them, those with revenue again in the window ending on the "
         "retention date.",
+    )
+    relationship_retention_message = fields.Char(
+        "Retention in use", compute="_compute_relationship_retention_message"
     )
 
     # --- last company-wide classification ---
@@ -280,6 +284,40 @@ class ResCompany(models.Model):
                     minimum=clv.MIN_REPEAT_BUYERS,
                 )
             company.relationship_fit_message = message
+
+    @api.depends(
+        "relationship_retention_date",
+        "relationship_retention_previous",
+        "relationship_retention_retained",
+        "relationship_retention_fallback",
+    )
+    def _compute_relationship_retention_message(self):
+        for company in self:
+            previous = company.relationship_retention_previous
+            if not company.relationship_retention_date:
+                message = self.env._(
+                    "Not measured yet: the next classification measures it."
+                )
+            elif previous < lifetime_value.MIN_RETENTION_SAMPLE:
+                message = self.env._(
+                    "Fallback in use: %(previous)s customers of the previous window "
+                    "as of %(date)s, fewer than %(minimum)s.",
+                    previous=previous,
+                    date=format_date(self.env, company.relationship_retention_date),
+                    minimum=lifetime_value.MIN_RETENTION_SAMPLE,
+                )
+            else:
+                retained = company.relationship_retention_retained
+                rate = round(100 * retained / previous, 1)
+                message = self.env._(
+                    "Measured as of %(date)s: %(rate)s %% (%(retained)s of "
+                    "%(previous)s customers of the previous window bought again).",
+                    date=format_date(self.env, company.relationship_retention_date),
+                    rate=rate,
+                    retained=retained,
+                    previous=previous,
+                )
+            company.relationship_retention_message = message
 
     @api.constrains("relationship_clv_method")
     def _check_relationship_clv_method(self):

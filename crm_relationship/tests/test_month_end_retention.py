@@ -59,6 +59,8 @@ class TestMonthEndRetention(CrmRelationshipCommon):
             ),
             ("2026-07-31", 20, 15),
         )
+        self.assertIn("75.0 %", self.company.relationship_retention_message)
+        self.assertIn("15 of 20", self.company.relationship_retention_message)
 
     def test_one_definition_with_the_kpi(self):
         self.env["crm.relationship.kpi"]._recompute_kpis(

@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 from odoo import fields
 from odoo.tests import tagged
 
+from ..models import crm_relationship_facts as facts
 from ..models.crm_relationship_writer import CLASSIFICATION_FIELDS
 from .common import CrmRelationshipCommon
 
@@ -57,6 +60,17 @@ class TestRecomputeOne(CrmRelationshipCommon):
                 self.assertEqual(
                     self._figures(customer, customer.ids), self._figures(customer)
                 )
+
+    def test_placed_by_window_functions_as_by_counting(self):
+        """Above PLACE_BY_COUNTING customers, a partial run sorts the population
+        instead of counting around each customer: the same figures."""
+        partners = self.customers[1:5]
+        with patch.object(facts, "PLACE_BY_COUNTING", 0):
+            for customer in partners:
+                with self.subTest(customer=customer.name):
+                    self.assertEqual(
+                        self._figures(customer, partners.ids), self._figures(customer)
+                    )
 
     def test_a_customer_whose_own_facts_changed(self):
         customer = self.customers[4]
