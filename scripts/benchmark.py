@@ -313,13 +313,15 @@ def _kpis(env):
 def _predictive_fit(env):
     """The company fit of the predictive method alone: the one query into numpy
     arrays, then BG/NBD and Gamma-Gamma (time and iterations in the extra)."""
+    from odoo.addons.crm_relationship.tools import clv
+
     prediction = env["crm.relationship.prediction"]
     company = env.ref("base.main_company")
     started = time.perf_counter()
     columns = prediction._inputs(company, date.fromisoformat(AS_OF))
     read = time.perf_counter() - started
     started = time.perf_counter()
-    result = prediction._fit_company(columns)
+    result = clv.fit_company(*columns)
     fitted = time.perf_counter() - started
     bgnbd, gamma_gamma = result["bgnbd"], result["gamma_gamma"]
     iterations = (

@@ -38,8 +38,11 @@ TOOLS_PYTHON=python3
 RUFF_VERSION=0.17.6
 PYLINT_ODOO_VERSION=9.1.3
 PYTEST_VERSION=9.0.3
+HYPOTHESIS_VERSION=6.155.2
 PYTEST_ODOO_VERSION=2.3.0
 WEBSOCKET_CLIENT_VERSION=1.9.2
+# scripts/gen_readme.py renders index.html with it: Odoo 18's pin for Python 3.11+
+DOCUTILS_VERSION=0.20.1
 
 header() {
     printf '\n==== %s ====\n' "$*"

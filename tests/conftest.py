@@ -13,6 +13,7 @@ import types
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ADDON = "crm_relationship"
 ADDON_DIR = Path(__file__).resolve().parent.parent / ADDON
@@ -32,6 +33,17 @@ def _register_stub_package():
 
 
 _register_stub_package()
+
+# The property tests (test_properties_*.py): bounded, so that the whole suite
+# runs in seconds; no example database written into the repository.
+settings.register_profile(
+    "crm_relationship",
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("crm_relationship")
 
 
 # pytest-odoo, when installed, loads into every pytest run and its autouse

@@ -169,6 +169,30 @@ def test_expected_purchases_match_the_published_formula():
         assert result == pytest.approx(expected, rel=1e-8)
 
 
+def test_expected_purchases_at_a_dropout_parameter_of_one():
+    # a = 1 makes the formula 0 / 0; its limit lies between the published
+    # formula (Gauss's series) at a = 0.9999 and at a = 1.0001
+    x, t_x, age = 2, 10.0, 20.0
+    around = [
+        expected_purchases_by_hand(clv.BgNbdParams(0.5, 5.0, a, 2.0), 52, x, t_x, age)
+        for a in (0.9999, 1.0001)
+    ]
+    (value,) = clv.expected_purchases((0.5, 5.0, 1.0, 2.0), 52, [x], [t_x], [age])
+    assert min(around) < value < max(around)
+    assert value == pytest.approx(1.478894, abs=1e-6)
+
+
+def test_expected_purchases_where_scipy_overflows():
+    # r = 1, alpha = 1, a = 100, b = 2; a customer who bought today, 10 weeks
+    # ahead: z = 10 / 11, scipy's hyp2f1(100, 99; 101; z) is inf; the published
+    # formula (Gauss's series; mpmath at 40 digits agrees) gives 0.9257405
+    params = clv.BgNbdParams(1.0, 1.0, 100.0, 2.0)
+    expected = expected_purchases_by_hand(params, 10.0, 0, 0.0, 0.0)
+    assert expected == pytest.approx(0.9257405, abs=1e-7)
+    (value,) = clv.expected_purchases(params, 10.0, [0], [0.0], [0.0])
+    assert value == pytest.approx(expected, rel=1e-9)
+
+
 def test_expected_purchases_take_one_horizon_per_customer():
     x, t_x, age = columns(CUSTOMERS[:2])
     result = clv.expected_purchases(PUBLISHED_BGNBD, [10.0, 20.0], x, t_x, age)
@@ -352,14 +376,15 @@ def test_month_length():
 
 
 # ---------------------------------------------------------------------------
-# From transactions, by DESIGN.md's definitions
+# From transactions, by the definitions of docs/rules.md, Lifetime value
 # ---------------------------------------------------------------------------
 
 
 def test_cdnow_transactions_give_the_summary_and_the_published_fit(cdnow):
-    """The transaction sample, cut at 1997-09-30 with DESIGN.md's definitions (a
-    purchase is a day with a purchase; x = days - 1; t_x and T in weeks; m = spend
-    after the first day / x), gives the summary files and the published estimates.
+    """The transaction sample, cut at 1997-09-30 with the definitions of
+    docs/rules.md, Lifetime value (a purchase is a day with a purchase; x = days
+    - 1; t_x and T in weeks; m = spend after the first day / x), gives the
+    summary files and the published estimates.
     """
     as_of = date(1997, 9, 30)
     spend_by_day = defaultdict(lambda: defaultdict(float))
@@ -397,44 +422,83 @@ def test_cdnow_transactions_give_the_summary_and_the_published_fit(cdnow):
 
 
 # ---------------------------------------------------------------------------
-# One company
+# One company: fit_company, the production fit path
 # ---------------------------------------------------------------------------
 
 
-def test_predict_company_on_cdnow(cdnow, cdnow_bgnbd, cdnow_gamma_gamma):
-    columns_ = (cdnow["x"], cdnow["t_x"], cdnow["T"])
-    result = clv.predict_company(*columns_, cdnow["zbar"], 0.3, 0.1, 5)
-    assert result.verdict.trusted
-    assert result.bgnbd.r == pytest.approx(cdnow_bgnbd.r, rel=1e-9)
-    assert result.gamma_gamma.p == pytest.approx(cdnow_gamma_gamma.p, rel=1e-9)
-    alive = clv.probability_alive(cdnow_bgnbd, *columns_)
-    purchases = clv.predicted_purchases(cdnow_bgnbd, *columns_)
-    spend = clv.expected_average_spend(cdnow_gamma_gamma, cdnow["x"], cdnow["zbar"])
-    value = clv.lifetime_value(cdnow_bgnbd, *columns_, spend, 0.3, 0.1, 5)
-    assert len(result.lifetime_value) == 2357
-    assert result.probability_alive == pytest.approx(alive, rel=1e-6)
-    assert result.predicted_purchases == pytest.approx(purchases, rel=1e-6)
-    assert result.expected_spend == pytest.approx(spend, rel=1e-6)
-    assert result.lifetime_value == pytest.approx(value, rel=1e-6)
+@pytest.fixture(scope="module")
+def cdnow_company(cdnow):
+    return clv.fit_company(cdnow["x"], cdnow["t_x"], cdnow["T"], cdnow["zbar"])
 
 
-def test_predict_company_without_enough_buyers_fits_nothing():
-    result = clv.predict_company([1, 0, 2], [3.0, 0.0, 4.0], [10.0] * 3, [5, 0, 7])
-    assert result.verdict == clv.FitVerdict(False, clv.REASON_FEW_BUYERS, 2)
-    assert result.bgnbd is None and result.lifetime_value is None
+def test_fit_company_reproduces_the_published_cdnow_estimates(cdnow_company):
+    assert cdnow_company["customers"] == 2357
+    assert cdnow_company["verdict"] == clv.FitVerdict(True, "", 946)
+    bgnbd, gamma_gamma = cdnow_company["bgnbd"], cdnow_company["gamma_gamma"]
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(bgnbd, name) == pytest.approx(
+            getattr(PUBLISHED_BGNBD, name), rel=0.01
+        ), name
+    for name in ("p", "q", "v"):
+        assert getattr(gamma_gamma, name) == pytest.approx(
+            getattr(PUBLISHED_GAMMA_GAMMA, name), rel=0.01
+        ), name
+    # x = 2, t_x = 30.43, T = 38.86: 1.226 purchases in the next 39 weeks
+    (value,) = clv.expected_purchases(bgnbd, 39, [2], [30.43], [38.86])
+    assert value == pytest.approx(1.226, abs=5e-3)
 
 
-def test_predict_company_does_not_predict_from_an_untrusted_fit():
-    result = clv.predict_company([50] * 200, [50.0] * 200, [50.0] * 200, [9.0] * 200)
-    assert result.verdict.reason == clv.REASON_AT_BOUND
-    assert result.bgnbd.status.at_bound
-    assert result.probability_alive is None and result.lifetime_value is None
+def test_fit_company_does_not_depend_on_the_currency(cdnow, cdnow_company):
+    # the CDNOW spends in a currency worth 1/1000 of the dollar (VND-like):
+    # mean spend about 35,000, v about 15,440, beyond the upper bound 1e4
+    dong = [1000.0 * spend for spend in cdnow["zbar"]]
+    unscaled = clv.fit_gamma_gamma(cdnow["x"], dong)
+    assert unscaled.status.at_bound
+    result = clv.fit_company(cdnow["x"], cdnow["t_x"], cdnow["T"], dong)
+    dollar = cdnow_company["gamma_gamma"]
+    # equal to the optimiser's tolerance: the scaled spends differ in the last bit
+    assert result["gamma_gamma"].v == pytest.approx(1000 * dollar.v, rel=1e-4)
+    assert result["gamma_gamma"].v == pytest.approx(15_440, rel=0.01)
+    assert result["gamma_gamma"].p == pytest.approx(dollar.p, rel=1e-4)
+    assert result["gamma_gamma"].q == pytest.approx(dollar.q, rel=1e-4)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(result["bgnbd"], name) == getattr(cdnow_company["bgnbd"], name)
+    assert result["verdict"] == clv.FitVerdict(True, "", 946)
 
 
-def test_predict_company_without_scipy(monkeypatch):
-    monkeypatch.setattr(
-        clv, "predictive_dependencies", lambda: (False, "No module named 'scipy'")
-    )
-    result = clv.predict_company([1], [1.0], [2.0], [3.0])
-    assert result.verdict.reason == clv.REASON_DEPENDENCIES
-    assert result.lifetime_value is None
+def test_fit_company_with_fewer_than_fifty_repeat_buyers_fits_nothing():
+    # 49 repeat buyers among 300 customers
+    x = [1 + n % 4 for n in range(49)] + [0] * 251
+    t_x = [5.0 + n % 20 for n in range(49)] + [0.0] * 251
+    m = [20.0] * 49 + [0.0] * 251
+    result = clv.fit_company(x, t_x, [40.0] * 300, m)
+    assert result == {
+        "bgnbd": None,
+        "gamma_gamma": None,
+        "verdict": clv.FitVerdict(False, clv.REASON_FEW_BUYERS, 49),
+        "customers": 300,
+    }
+
+
+def test_fit_company_without_a_positive_spend_fits_nothing():
+    # 60 repeat buyers whose credit notes cancel their repeat purchases
+    result = clv.fit_company([2] * 60, [10.0] * 60, [30.0] * 60, [0.0] * 60)
+    assert result["verdict"] == clv.FitVerdict(False, clv.REASON_FEW_BUYERS, 60)
+    assert result["bgnbd"] is None and result["gamma_gamma"] is None
+
+
+def test_fit_company_says_when_its_fit_cannot_be_trusted():
+    # identical weekly buyers who never drop out: the rate runs to a bound
+    spends = [5.0 + n % 10 for n in range(200)]
+    result = clv.fit_company([50] * 200, [50.0] * 200, [50.0] * 200, spends)
+    assert result["gamma_gamma"].status.converged
+    assert result["verdict"] == clv.FitVerdict(False, clv.REASON_AT_BOUND, 200)
+    assert result["bgnbd"].status.at_bound
+    assert result["customers"] == 200
+
+
+def test_fit_company_refuses_bad_columns():
+    with pytest.raises(ValueError, match="m has 1 values for 2 customers"):
+        clv.fit_company([1, 0], [1.0, 0.0], [2.0, 2.0], [3.0])
+    with pytest.raises(ValueError, match="missing or infinite"):
+        clv.fit_company([1], [1.0], [2.0], [float("nan")])

@@ -7,12 +7,17 @@ from crm_relationship.tools.health import (
     RelationshipState,
     activity_component,
     care_component,
-    health_score,
     history_due,
     satisfaction_component,
     service_component,
     trend_component,
 )
+
+
+def health_score(parts, weights=None, healthy_min=70, watch_min=40):
+    """The score of ``parts`` with these weights and bands (defaults: 30, 25,
+    15, 15, 15; healthy from 70, watch from 40)."""
+    return health.health_scorer(weights, healthy_min, watch_min)(parts)
 
 
 def components(
@@ -118,6 +123,22 @@ def test_satisfaction_pools_csat_and_nps():
     assert satisfaction_component(nps_scores=[10]).score == 100
 
 
+def test_satisfaction_leaves_out_answers_without_score():
+    # issue 18: a recommendation ticked without a score is stored empty (None)
+    # CSAT 5 -> 100 and NPS 8 -> 80: mean 90; the None answers count for nothing
+    component = satisfaction_component(csat_scores=[5, None], nps_scores=[None, 8])
+    assert component.score == pytest.approx(90.0)
+    assert dict(component.facts) == {"csat_count": 1, "nps_count": 1}
+    assert satisfaction_component([None], [None]).score is None
+
+
+def test_satisfaction_refuses_answers_off_their_scales():
+    with pytest.raises(ValueError, match="CSAT answer is off its scale"):
+        satisfaction_component(csat_scores=[0])
+    with pytest.raises(ValueError, match="NPS answer is off its scale"):
+        satisfaction_component(nps_scores=[11])
+
+
 def test_satisfaction_without_answers_has_no_data():
     assert satisfaction_component().score is None
     assert satisfaction_component([], []).score is None
@@ -221,11 +242,29 @@ def test_bad_weights_are_refused(weights, message):
         health_score(components(), health.DEFAULT_WEIGHTS | weights)
 
 
+@pytest.mark.parametrize(
+    "weights, bands, reason",
+    [
+        ({"care": -1}, (70, 40), "weight_negative"),
+        (dict.fromkeys(health.COMPONENTS, 0), (70, 40), "weights_all_zero"),
+        ({}, (101, 40), "band_out_of_range"),
+        ({}, (70, -1), "band_out_of_range"),
+        ({}, (40, 70), "bands_inverted"),
+    ],
+)
+def test_bad_settings_name_the_rule_they_break(weights, bands, reason):
+    with pytest.raises(health.HealthSettingError) as caught:
+        health.check_weights(health.DEFAULT_WEIGHTS | weights)
+        health.check_bands(*bands)
+    assert caught.value.reason == reason
+
+
 def test_missing_weight_is_refused():
     weights = dict(health.DEFAULT_WEIGHTS)
     del weights["care"]
-    with pytest.raises(ValueError, match="missing for: care"):
+    with pytest.raises(ValueError, match="missing for: care") as caught:
         health.check_weights(weights)
+    assert caught.value.reason == "weight_missing"
 
 
 def test_every_component_is_needed():
@@ -233,7 +272,7 @@ def test_every_component_is_needed():
         health_score(components()[:4])
 
 
-def test_a_scorer_checks_its_parameters_once_and_scores_like_health_score():
+def test_a_scorer_checks_its_parameters_once():
     with pytest.raises(ValueError, match="cannot be negative: care"):
         health.health_scorer(health.DEFAULT_WEIGHTS | {"care": -1})
     with pytest.raises(ValueError):
@@ -245,9 +284,10 @@ def test_a_scorer_checks_its_parameters_once_and_scores_like_health_score():
         care=care_component("due_soon"),  # 50
         satisfaction=satisfaction_component((5,), (10,)),  # 100
     )
-    # (50 * 2 + 50 * 1 + 100 * 1) / 4 = 62.5, halves up
+    # (50 * 2 + 50 * 1 + 100 * 1) / 4 = 62.5, halves up: 63, watch (60..89)
     assert (score(parts).score, score(parts).band) == (63, "watch")
-    assert score(parts) == health_score(parts, weights, 90, 60)
+    # the same parts with healthy from 60: healthy
+    assert health.health_scorer(weights, 60, 40)(parts).band == "healthy"
     with pytest.raises(ValueError, match="One component of each kind"):
         score(parts[:4])
 

@@ -35,6 +35,7 @@ def test_roi_on_margin():
     assert kpi.roi(10000, 0.30, 2000) == pytest.approx(50.0)
     assert kpi.roi(0, 0.30, 2000) == -100.0
     assert kpi.roi(500, 0.30, 0) is None
+    assert kpi.roi(500, 0.30, -100) is None
 
 
 def test_on_target_direction():
@@ -116,3 +117,37 @@ def test_scorecard_unchanged_is_neither_better_nor_worse():
     card = kpi.scorecard(points, months, 1.0, True, (5.0, date(2026, 6, 2)))
     assert card.change == 0.0
     assert card.improved is None
+
+
+def test_answers_and_figures_without_value_are_left_out():
+    # NPS of 10, 9 and 0 (None: ticked without a score): (2 - 1) / 3 = 33.3 %
+    assert kpi.nps([10, None, 9, 0]) == pytest.approx(100 / 3)
+    assert kpi.nps([None]) is None
+    assert kpi.average([None, 2.0, 4.0]) == 3.0
+    with pytest.raises(ValueError, match="off its scale"):
+        kpi.nps([11])
+
+
+def test_roi_of_a_large_budget_without_revenue_is_minus_one_hundred():
+    # 100 * (0 / 87,960,930,222.71 - 1): exactly -100, not -100.00000000000001
+    assert kpi.roi(0.0, 0.3, 87960930222.70839) == -100.0
+
+
+def test_snapshot_dates_at_the_end_of_the_calendar():
+    last = date(9999, 12, 31)  # a Friday
+    assert kpi.snapshot_dates(date(9999, 11, 15), last, "month_end") == [
+        date(9999, 11, 30),
+        last,
+    ]
+    assert kpi.snapshot_dates(date(9999, 12, 20), last, "week_end") == [
+        date(9999, 12, 26)
+    ]
+    assert kpi.snapshot_dates(date(9999, 12, 30), last, "day") == [
+        date(9999, 12, 30),
+        last,
+    ]
+
+
+def test_scorecard_of_the_first_month_there_is():
+    card = kpi.scorecard({}, [], 50.0, latest=(60.0, date(1, 1, 1)))
+    assert (card.latest, card.previous, card.change) == (60.0, None, None)

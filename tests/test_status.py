@@ -5,6 +5,8 @@ import pytest
 from crm_relationship.tools.status import (
     CustomerFacts,
     StatusParams,
+    lost_after_months,
+    needs_care_cause,
     quarter_bounds,
     relationship_status,
 )
@@ -45,6 +47,54 @@ def test_needs_care_on_decline_or_overdue_complaint():
     assert status(revenue=700.01) == "active"
     assert status(revenue=0.0, purchases=0) == "needs_care"
     assert status(overdue_complaint=True) == "needs_care"
+
+
+def test_lost_after_months_follows_the_window():
+    assert lost_after_months(PARAMS) == 36
+    short = StatusParams(window_months=6)
+    assert lost_after_months(short) == 18
+    facts = CustomerFacts(
+        first_purchase=date(2024, 12, 30), last_purchase=date(2024, 12, 30)
+    )
+    assert relationship_status(facts, AS_OF, short) == "lost"
+    facts = CustomerFacts(
+        first_purchase=date(2024, 12, 31), last_purchase=date(2024, 12, 31)
+    )
+    assert relationship_status(facts, AS_OF, short) == "low_potential"
+
+
+@pytest.mark.parametrize(
+    "facts, cause",
+    [
+        ({"revenue": 700.0}, "revenue_fell"),
+        ({"revenue": 700.0, "overdue_complaint": True}, "revenue_fell"),
+        ({"overdue_complaint": True}, "overdue_complaint"),
+        # bought last window only, refunds since: the rule's last test
+        (
+            {"purchases": 0, "revenue": -10.0, "previous_revenue": -20.0},
+            None,
+        ),
+    ],
+)
+def test_needs_care_cause_names_the_test_of_the_rule(facts, cause):
+    defaults = {
+        "first_purchase": date(2024, 1, 15),
+        "last_purchase": date(2025, 6, 1),
+        "purchases": 2,
+        "previous_purchases": 2,
+        "revenue": 1000.0,
+        "previous_revenue": 1000.0,
+    }
+    customer = CustomerFacts(**(defaults | facts))
+    assert relationship_status(customer, AS_OF, PARAMS) == "needs_care"
+    assert needs_care_cause(customer, PARAMS) == cause
+
+
+def test_no_needs_care_cause_for_a_steady_customer():
+    assert (
+        needs_care_cause(CustomerFacts(revenue=800, previous_revenue=1000), PARAMS)
+        is None
+    )
 
 
 def test_new_customer_within_ninety_days():

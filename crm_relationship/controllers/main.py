@@ -1,3 +1,5 @@
+import re
+
 from odoo import http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
@@ -5,6 +7,18 @@ from odoo.tools import consteq
 from odoo.tools.misc import get_lang
 
 SURVEY_PAGE = "crm_relationship.feedback_survey_page"
+# a survey comment is a few sentences; the page's textarea stops there too
+COMMENT_MAX_LENGTH = 10000
+SCORE_PATTERN = re.compile(r"\s*([0-9]{1,3})\s*", re.ASCII)
+
+
+def parse_score(value):
+    """The score the form posts ("0" to "10"), as an integer; None for anything
+    else: no value, a file, a float, a sign, other digits than 0-9."""
+    if not isinstance(value, str):
+        return None
+    match = SCORE_PATTERN.fullmatch(value)
+    return int(match.group(1)) if match else None
 
 
 class CrmRelationshipFeedbackSurvey(http.Controller):
@@ -16,6 +30,8 @@ class CrmRelationshipFeedbackSurvey(http.Controller):
     """
 
     def _feedback_from_token(self, feedback_id, access_token):
+        if not isinstance(access_token, str):  # a file posted as the token
+            raise request.not_found()
         feedback = (
             request.env["crm.relationship.feedback"].sudo().browse(feedback_id).exists()
         )
@@ -23,14 +39,20 @@ class CrmRelationshipFeedbackSurvey(http.Controller):
             feedback
             and access_token
             and feedback.access_token
-            and consteq(feedback.access_token, str(access_token))
+            # as bytes: compare_digest refuses str with non-ASCII characters
+            and consteq(feedback.access_token.encode(), access_token.encode())
         ):
             raise request.not_found()
         return feedback
 
-    def _render_survey(self, feedback, state, status=200, **values):
+    def _customer_lang(self, feedback):
+        """The customer's language when it is still active, else the page's."""
         customer = feedback.contact_id or feedback.partner_id
-        lang = customer.lang or get_lang(request.env).code
+        code = customer.lang and request.env["res.lang"]._get_code(customer.lang)
+        return code or get_lang(request.env).code
+
+    def _render_survey(self, feedback, state, status=200, **values):
+        lang = self._customer_lang(feedback)
         html = (
             request.env["ir.ui.view"]
             .with_context(lang=lang)
@@ -42,6 +64,7 @@ class CrmRelationshipFeedbackSurvey(http.Controller):
                     "state": state,
                     "nps_range": range(11),
                     "csat_range": range(1, 6),
+                    "comment_max_length": COMMENT_MAX_LENGTH,
                     **values,
                 },
             )
@@ -66,21 +89,28 @@ class CrmRelationshipFeedbackSurvey(http.Controller):
         if request.httprequest.method != "POST":
             return self._render_survey(feedback, "form", access_token=access_token)
 
-        customer = feedback.contact_id or feedback.partner_id
-        env = feedback.with_context(lang=customer.lang).env
+        env = feedback.with_context(lang=self._customer_lang(feedback)).env
         error = False
-        try:
-            nps_score = int(post.get("nps_score", ""))
-            csat_score = int(post.get("csat_score", ""))
-        except ValueError:
+        nps_score = parse_score(post.get("nps_score"))
+        csat_score = parse_score(post.get("csat_score"))
+        comment = post.get("comment") or ""
+        comment_is_text = isinstance(comment, str)  # not a file
+        # PostgreSQL stores no NUL character, and no text needs one
+        comment = comment.replace("\x00", "") if comment_is_text else ""
+        if nps_score is None or csat_score is None:
             error = env._(
                 "Please choose a recommendation score and a satisfaction score."
             )
+        elif not comment_is_text:
+            error = env._("Please write your comment as text.")
+        elif len(comment) > COMMENT_MAX_LENGTH:
+            error = env._(
+                "Your comment is too long: %(max)s characters at most.",
+                max=COMMENT_MAX_LENGTH,
+            )
         if not error:
             try:
-                feedback._apply_survey_answer(
-                    nps_score, csat_score, post.get("comment")
-                )
+                feedback._apply_survey_answer(nps_score, csat_score, comment)
             except ValidationError as exc:
                 error = exc.args[0]
             except UserError:
@@ -92,6 +122,6 @@ class CrmRelationshipFeedbackSurvey(http.Controller):
                 status=400,
                 access_token=access_token,
                 error=error,
-                comment=post.get("comment", ""),
+                comment=comment[:COMMENT_MAX_LENGTH],
             )
         return self._render_survey(feedback, "done")

@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.tools.sql import create_index
 
+from .crm_relationship_facts import revenue_move_sql
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -14,6 +16,6 @@ class AccountMove(models.Model):
             "account_move_crm_relationship_revenue_index",
             self._table,
             ["company_id", "commercial_partner_id", "invoice_date"],
-            where="state = 'posted' AND move_type IN ('out_invoice', 'out_refund')",
+            where=revenue_move_sql(),
         )
         return res

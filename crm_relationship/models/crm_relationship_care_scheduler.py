@@ -4,6 +4,7 @@ import time
 
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
+from odoo.tools.misc import get_lang
 
 from ..tools import care, health
 from .crm_relationship_rules import health_change
@@ -24,6 +25,8 @@ HEALTH_FIELDS = [
     "health_score_change",
     "health_components",
 ]
+# what ``_health_rescorer``'s rescore reads of a customer, in its order
+RESCORE_FIELDS = ("health_components", "health_score", "health_score_change")
 
 
 class CrmRelationshipCareScheduler(models.AbstractModel):
@@ -56,7 +59,6 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
             return Activity
         engine = self.env["crm.relationship.classification"]
         model_id = self.env["ir.model"]._get_id("res.partner")
-        summary = self.env._("Customer care: contact is due")
         vals_list = []
         for company in self.env["res.company"].sudo().search([]):
             started = time.monotonic()
@@ -68,7 +70,6 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                     "res_id": pid,
                     "activity_type_id": activity_type.id,
                     "user_id": user_id,
-                    "summary": summary,
                     "date_deadline": as_of,
                 }
                 for pid, user_id in self._pick_customers(company, activity_type)
@@ -82,6 +83,9 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 len(vals_list) - planned,
                 time.monotonic() - started,
             )
+        summaries = self._summaries_by_user({vals["user_id"] for vals in vals_list})
+        for vals in vals_list:
+            vals["summary"] = summaries[vals["user_id"]]
         commit = engine._auto_commit()
         activities = Activity
         Activity = Activity.with_context(mail_activity_quick_update=True)
@@ -102,11 +106,32 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         return activities
 
     @api.model
+    def _summaries_by_user(self, user_ids):
+        """``{user id: summary}``: the activity's summary in the language of the
+        person it is assigned to (the cron itself runs in OdooBot's), translated
+        once per language, not once per activity. A language since deactivated
+        falls back to the database's default one."""
+        users = self.env["res.users"].sudo().browse(user_ids)
+        users.fetch(["lang"])
+        default_lang = get_lang(self.env).code
+        Lang = self.env["res.lang"]
+        langs = {user.id: Lang._get_code(user.lang) or default_lang for user in users}
+        by_lang = {
+            lang: self.with_context(lang=lang).env._("Customer care: contact is due")
+            for lang in set(langs.values())
+        }
+        return {user_id: by_lang[lang] for user_id, lang in langs.items()}
+
+    @api.model
     def _pick_customers(self, company, activity_type):
         """``[(partner id, user id)]``: the overdue customers of ``company``
         without an open care activity, for whom their assignee has room today,
         most valuable first."""
         key = str(company.id)
+
+        def stored(fname):
+            return self.env["crm.relationship.writer"]._stored_sql("p", fname, key)
+
         self.env["mail.activity"].flush_model(
             ["active", "activity_type_id", "res_id", "res_model", "user_id"]
         )
@@ -148,13 +173,12 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                            (SELECT id FROM users WHERE id = %(team_leader)s),
                            %(default_user)s) AS user_id,
                        t.sequence AS tier_sequence,
-                       (p.lifetime_value->>%(key)s)::float AS lifetime_value,
-                       (p.next_care_date->>%(key)s)::date AS next_care_date
+                       %(lifetime_value)s AS lifetime_value,
+                       %(next_care_date)s AS next_care_date
                   FROM res_partner p
-             LEFT JOIN crm_relationship_tier t
-                    ON t.id = (p.relationship_tier_id->>%(key)s)::int
+             LEFT JOIN crm_relationship_tier t ON t.id = %(tier_id)s
                  WHERE p.active AND p.id = p.commercial_partner_id
-                   AND p.care_status->>%(key)s = 'overdue'
+                   AND %(care_status)s = 'overdue'
                    AND NOT EXISTS (SELECT 1 FROM open_care o WHERE o.res_id = p.id)
             ), ranked AS (
                 SELECT c.id, c.user_id, ROW_NUMBER() OVER (
@@ -173,7 +197,10 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                 capacity=company.relationship_care_capacity,
                 team_leader=team_leader,
                 default_user=company._relationship_default_care_user().id or None,
-                key=key,
+                lifetime_value=stored("lifetime_value"),
+                next_care_date=stored("next_care_date"),
+                tier_id=stored("relationship_tier_id"),
+                care_status=stored("care_status"),
             )
         )
 
@@ -199,17 +226,18 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """SELECT p.id, li.last_interaction, t.contact_interval_days,
-                          p.relationship_end_date->>%(key)s IS NOT NULL,
-                          (p.first_purchase_date->>%(key)s)::date,
-                          p.create_date::date, p.health_components->>%(key)s,
-                          (p.health_score->>%(key)s)::int,
-                          (p.health_score_change->>%(key)s)::int
+                          %(end_date)s IS NOT NULL, %(first_purchase)s,
+                          p.create_date::date, %(health)s
                      FROM res_partner p
-                LEFT JOIN crm_relationship_tier t
-                       ON t.id = (p.relationship_tier_id->>%(key)s)::int
+                LEFT JOIN crm_relationship_tier t ON t.id = %(tier_id)s
                 LEFT JOIN (%(last_dates)s) li ON li.pid = p.id
                     WHERE p.id = ANY(%(ids)s)""",
-                key=key,
+                end_date=Writer._stored_sql("p", "relationship_end_date", key),
+                first_purchase=Writer._stored_sql("p", "first_purchase_date", key),
+                health=SQL(", ").join(
+                    Writer._stored_sql("p", fname, key) for fname in RESCORE_FIELDS
+                ),
+                tier_id=Writer._stored_sql("p", "relationship_tier_id", key),
                 ids=partner_ids,
                 last_dates=last_dates,
             )
@@ -240,14 +268,17 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         self.env["res.partner"].flush_model(
             ["next_care_date", "care_status", *HEALTH_FIELDS]
         )
+        Writer = self.env["crm.relationship.writer"]
         rows = self.env.execute_query(
             SQL(
-                """SELECT id, (next_care_date->>%(key)s)::date, care_status->>%(key)s,
-                          health_components->>%(key)s, (health_score->>%(key)s)::int,
-                          (health_score_change->>%(key)s)::int
+                """SELECT id, %(stored)s
                      FROM res_partner
                     WHERE id = commercial_partner_id
                       AND (next_care_date ? %(key)s OR care_status ? %(key)s)""",
+                stored=SQL(", ").join(
+                    Writer._stored_sql("res_partner", fname, key)
+                    for fname in ("next_care_date", "care_status", *RESCORE_FIELDS)
+                ),
                 key=key,
             )
         )
@@ -260,7 +291,7 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
                     "care_status": status,
                     **rescore(status, *stored),
                 }
-        self.env["crm.relationship.writer"]._write_rows(company, changed)
+        Writer._write_rows(company, changed)
         return len(changed)
 
     @api.model

@@ -71,10 +71,9 @@ class CrmRelationshipClassification(models.AbstractModel):
         None) of ``companies`` as of ``as_of``; yield the number of partners
         written by each batch. With ``commit``, each batch is committed (cron).
 
-        A partial run never waits for a company-wide one: when ``busy`` is a
-        list, the companies whose classification is running are appended to
-        it and skipped (that run classifies their customers too); otherwise
-        ``ClassificationBusy`` is raised.
+        A run never waits for another run of the same company: it skips that
+        company (the other run classifies its customers too), logs it, and
+        appends it to ``busy`` when given.
         """
         for company in companies:
             full = partner_ids is None
@@ -116,18 +115,24 @@ class CrmRelationshipClassification(models.AbstractModel):
                         time.monotonic() - started,
                     )
             except ClassificationBusy:
-                if busy is None:
-                    raise
-                busy.append(company)
+                _logger.info(
+                    "Classification of company %s skipped: another run of it is "
+                    "under way",
+                    company.id,
+                )
+                if busy is not None:
+                    busy.append(company)
 
     @contextmanager
     def _company_lock(self, company, full):
-        """One classification of a company at a time, on any worker.
+        """One classification of a company at a time, on any worker; raises
+        ``ClassificationBusy`` at once when another run holds the lock.
 
-        A full run holds a session lock, which survives the commits of its
-        batches (the cron), and waits for another full run to finish; a
-        partial run (a button) takes the same lock for its transaction only,
-        and raises ``ClassificationBusy`` at once when a full run holds it.
+        Never wait for it: the transaction's snapshot (repeatable read) is
+        older than the other run's commits, so writing after them would fail
+        with a serialization error. A full run holds a session lock, which
+        survives the commits of its batches (the cron); a partial run (a
+        button) holds it for its transaction only.
         """
         cr = self.env.cr
         key = (ADVISORY_LOCK, company.id)
@@ -137,7 +142,9 @@ class CrmRelationshipClassification(models.AbstractModel):
                 raise ClassificationBusy(company)
             yield
             return
-        cr.execute(SQL("SELECT pg_advisory_lock(%s, %s)", *key))
+        cr.execute(SQL("SELECT pg_try_advisory_lock(%s, %s)", *key))
+        if not cr.fetchone()[0]:
+            raise ClassificationBusy(company)
         unlock = SQL("SELECT pg_advisory_unlock(%s, %s)", *key)
         try:
             yield

@@ -16,12 +16,28 @@ REVENUE_FIELDS = [
     "payment_state",
     "state",
 ]
-# the RFM score 1..5 of a cumulative share (``tools.rfm.quintile_scores``)
+# the RFM score 1..5 of a cumulative share (docs/rules.md, RFM)
 QUINTILE = "GREATEST(1, CEIL(ROUND((5 * %s)::numeric, 9)))::int"
 # a partial run of at most this many customers places each by counting the
 # population above and below it (one pass); more are placed by window functions
 # (one sort of the population per ordering)
 PLACE_BY_COUNTING = 20
+
+
+def revenue_move_sql(alias=None):
+    """The moves that make revenue, in any company and at any date: posted
+    customer invoices and credit notes (of the table aliased ``alias``, or of
+    the bare table). A purchase is such an invoice. The one definition: the
+    facts, the program results and the partial index on account_move use it."""
+
+    def column(name):
+        return SQL.identifier(alias, name) if alias else SQL.identifier(name)
+
+    return SQL(
+        "%s = 'posted' AND %s IN ('out_invoice', 'out_refund')",
+        column("state"),
+        column("move_type"),
+    )
 
 
 class CrmRelationshipFacts(models.AbstractModel):
@@ -43,11 +59,11 @@ class CrmRelationshipFacts(models.AbstractModel):
         in company currency is the revenue; a purchase is such an invoice."""
         self.env["account.move"].flush_model(REVENUE_FIELDS)
         return SQL(
-            """%(m)s.company_id = %(company)s AND %(m)s.state = 'posted'
-               AND %(m)s.move_type IN ('out_invoice', 'out_refund')
+            """%(m)s.company_id = %(company)s AND %(revenue_move)s
                AND %(m)s.invoice_date <= %(as_of)s
                AND %(m)s.commercial_partner_id IS NOT NULL""",
             m=SQL.identifier(alias),
+            revenue_move=revenue_move_sql(alias),
             company=company.id,
             as_of=as_of,
         )
@@ -106,7 +122,7 @@ class CrmRelationshipFacts(models.AbstractModel):
         """``_sales_sql`` with what compares a customer to the whole company,
         among the customers with revenue > 0 in the window: the rank by revenue
         (ties by partner id), the RFM quintile scores (``ceil(5 * cume_dist())``,
-        as ``tools.rfm.quintile_scores``)."""
+        docs/rules.md, RFM)."""
         quintile = QUINTILE % "CUME_DIST() OVER (%s)"
         return SQL(
             """
@@ -259,9 +275,10 @@ class CrmRelationshipFacts(models.AbstractModel):
     @api.model
     def _get_prospect_queries(self, company, as_of):
         """Selects of the commercial partners that are prospects of ``company``
-        (DESIGN: an active opportunity of the company or of none, a membership
-        in one of its programs, or a customer role where the partner belongs to
-        the company, or is shared and had bought from no company by ``as_of``).
+        (docs/rules.md, Tiers: an active opportunity of the company or of none,
+        a membership in one of its programs, or a customer role where the
+        partner belongs to the company, or is shared and had bought from no
+        company by ``as_of``).
         Whether it bought from ``company`` itself is decided by the rules.
 
         Override hook: a feature adding a prospect signal appends its query.
@@ -282,10 +299,10 @@ class CrmRelationshipFacts(models.AbstractModel):
                            OR p.company_id IS NULL AND NOT EXISTS (
                                SELECT 1 FROM account_move m
                                 WHERE m.commercial_partner_id = p.id
-                                  AND m.state = 'posted'
-                                  AND m.move_type IN ('out_invoice', 'out_refund')
+                                  AND %(revenue_move)s
                                   AND m.invoice_date <= %(as_of)s))""",
                 company=company.id,
+                revenue_move=revenue_move_sql("m"),
                 as_of=as_of,
             ),
             SQL(
@@ -351,7 +368,7 @@ class CrmRelationshipFacts(models.AbstractModel):
     @api.model
     def _purchase_days_sql(self, company, as_of):
         """Per commercial partner who ever bought from ``company`` by ``as_of``
-        (DESIGN "Predictive lifetime value"): ``repeat_purchases`` x = days with
+        (docs/rules.md, Lifetime value): ``repeat_purchases`` x = days with
         a posted out_invoice minus 1, and ``repeat_revenue``, the net revenue
         (invoices minus credit notes) dated after the first purchase day. The
         first and last purchase days are ``_sales_sql``'s first and last

@@ -12,6 +12,7 @@ from odoo.tools.misc import format_date, formatLang
 
 from ..tools import kpi as kpi_rules
 from ..tools.status import window_start
+from .crm_relationship_writer import company_value_sql
 from .groups import MANAGER_GROUP
 
 BACKFILL_QUEUE_PARAM = "crm_relationship.kpi_backfill_queue"
@@ -268,9 +269,11 @@ class CrmRelationshipKpi(models.Model):
         self.flush_model(["target", "default_target"])
         rows = self.env.execute_query(
             SQL(
-                """SELECT id, COALESCE((target->>%s)::float8, default_target)
+                """SELECT id, COALESCE(%s, default_target)
                      FROM crm_relationship_kpi WHERE id = ANY(%s)""",
-                str(company.id),
+                company_value_sql(
+                    self._fields["target"], "crm_relationship_kpi", str(company.id)
+                ),
                 self.ids,
             )
         )
@@ -573,23 +576,31 @@ class CrmRelationshipKpi(models.Model):
         """The figures the classification stored in ``company`` for its
         customers with sales history, in the order of ``_kpi_customer_facts``."""
         self.env["res.partner"].flush_model()
+        key = str(company.id)
+        Writer = self.env["crm.relationship.writer"]
         return self.env.execute_query(
             SQL(
-                """SELECT id, (relationship_tier_id->>%(key)s)::int,
-                          (period_revenue->>%(key)s)::float,
-                          (previous_period_revenue->>%(key)s)::float,
-                          (purchase_count->>%(key)s)::int,
-                          (first_purchase_date->>%(key)s)::date,
-                          (lifetime_value->>%(key)s)::float,
-                          (health_score->>%(key)s)::int,
-                          health_band->>%(key)s,
-                          (relationship_expected_spend->>%(key)s)::float,
-                          (predicted_purchases->>%(key)s)::float
+                """SELECT id, %(stored)s
                      FROM res_partner
                     WHERE id = commercial_partner_id
                       AND (first_purchase_date ? %(key)s OR period_revenue ? %(key)s
                            OR previous_period_revenue ? %(key)s)""",
-                key=str(company.id),
+                stored=SQL(", ").join(
+                    Writer._stored_sql("res_partner", fname, key)
+                    for fname in (
+                        "relationship_tier_id",
+                        "period_revenue",
+                        "previous_period_revenue",
+                        "purchase_count",
+                        "first_purchase_date",
+                        "lifetime_value",
+                        "health_score",
+                        "health_band",
+                        "relationship_expected_spend",
+                        "predicted_purchases",
+                    )
+                ),
+                key=key,
             )
         )
 

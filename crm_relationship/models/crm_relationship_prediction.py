@@ -1,5 +1,3 @@
-import dataclasses
-
 from odoo import api, models
 from odoo.tools import SQL
 
@@ -22,8 +20,8 @@ class CrmRelationshipPrediction(models.AbstractModel):
         """``(fits, result)`` of ``company`` at ``as_of`` when its method is
         ``bgnbd``: ``fits`` the trusted ``{"bgnbd", "gamma_gamma"}`` parameters
         the run predicts with (None when the fit cannot be trusted), ``result``
-        what the company keeps of a fit that ran (see ``_fit_company``), None
-        when none ran.
+        what the company keeps of a fit that ran (``tools.clv.fit_company``),
+        None when none ran.
 
         Every customer who ever bought is fitted (from the run's table on a
         full run), never only the partners classified; a partial run reuses
@@ -41,7 +39,7 @@ class CrmRelationshipPrediction(models.AbstractModel):
         ):
             return company._relationship_fitted_params(), None
         source = SQL.identifier(RUN_TABLE) if partner_ids is None else None
-        result = self._fit_company(self._inputs(company, as_of, source))
+        result = clv.fit_company(*self._inputs(company, as_of, source))
         if not result["verdict"].trusted:
             return None, result
         return {"bgnbd": result["bgnbd"], "gamma_gamma": result["gamma_gamma"]}, result
@@ -57,30 +55,6 @@ class CrmRelationshipPrediction(models.AbstractModel):
         )
         rows = self.env.execute_query(query)
         return np.array(rows, dtype=float).reshape(-1, 4).T
-
-    @api.model
-    def _fit_company(self, columns):
-        """``{"bgnbd", "gamma_gamma", "verdict", "customers"}`` of one company's
-        customers; no fit without enough repeat buyers."""
-        import numpy as np
-
-        x, t_x, age, m = columns
-        repeat_buyers = int(np.count_nonzero(x))
-        result = {"bgnbd": None, "gamma_gamma": None, "customers": len(x)}
-        if repeat_buyers < clv.MIN_REPEAT_BUYERS or not np.any((x > 0) & (m > 0)):
-            result["verdict"] = clv.FitVerdict(
-                False, clv.REASON_FEW_BUYERS, repeat_buyers
-            )
-            return result
-        result["bgnbd"] = clv.fit_bgnbd(x, t_x, age)
-        # Gamma-Gamma's v is in currency: fit on spends divided by their mean,
-        # so that its bounds do not depend on the currency (p, q are free of
-        # it), then scale v back
-        scale = float(np.mean(m[(x > 0) & (m > 0)]))
-        fit = clv.fit_gamma_gamma(x, m / scale)
-        result["gamma_gamma"] = dataclasses.replace(fit, v=fit.v * scale)
-        result["verdict"] = clv.fit_verdict(result["bgnbd"], result["gamma_gamma"])
-        return result
 
     @api.model
     def _predict_batch(self, rows, ctx):

@@ -6,7 +6,8 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime, safe_eval, time
 
-from .crm_relationship_facts import REVENUE_FIELDS
+from ..tools import kpi as kpi_rules
+from .crm_relationship_facts import REVENUE_FIELDS, revenue_move_sql
 
 TARGET_FIELDS = ("target_tier_ids", "target_domain")
 
@@ -157,13 +158,13 @@ class CrmRelationshipProgram(models.Model):
     @api.depends("revenue", "budget", "company_id.relationship_margin_rate")
     def _compute_roi(self):
         for program in self:
-            margin = program.company_id.relationship_margin_rate / 100
-            program.roi_available = program.budget > 0
-            program.roi = (
-                100.0 * (program.revenue * margin - program.budget) / program.budget
-                if program.budget > 0
-                else 0.0
+            roi = kpi_rules.roi(
+                program.revenue,
+                program.company_id.relationship_margin_rate / 100,
+                program.budget,
             )
+            program.roi_available = roi is not None
+            program.roi = roi or 0.0
 
     @api.constrains("date_start", "date_end")
     def _check_dates(self):
@@ -450,13 +451,13 @@ class CrmRelationshipProgram(models.Model):
          LEFT JOIN account_move m
                 ON m.commercial_partner_id = mem.partner_id
                AND m.company_id = p.company_id
-               AND m.state = 'posted'
-               AND m.move_type IN ('out_invoice', 'out_refund')
+               AND %(revenue_move)s
                AND m.invoice_date >= GREATEST(mem.date_enrolled, p.date_start)
                AND m.invoice_date <= LEAST(p.date_end, %(as_of)s)
              WHERE mem.program_id = ANY(%(ids)s)
           GROUP BY mem.id, mem.program_id, mem.revenue
             """,
+                revenue_move=revenue_move_sql("m"),
                 as_of=as_of,
                 ids=programs.ids,
             )

@@ -31,6 +31,10 @@ class CrmRelationshipRunFacts(models.AbstractModel):
         """
         Facts = self.env["crm.relationship.facts"]
         key = str(company.id)
+
+        def stored(fname):
+            return self.env["crm.relationship.writer"]._stored_sql("p", fname, key)
+
         if partner_ids is None:
             # a commercial partner that is neither a buyer nor a prospect is in
             # scope when it holds a classified value (to clear it)
@@ -72,23 +76,20 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                  -- partner rows are not carried through the joins
                  partners AS MATERIALIZED (
                      SELECT p.id,
-                            (p.health_score->>%(key)s)::int AS stored_health_score,
-                            (p.health_score_change->>%(key)s)::int
-                                AS stored_health_change,
-                            CASE WHEN (p.relationship_tier_locked->>%(key)s)::boolean
-                                 THEN (p.relationship_tier_id->>%(key)s)::int END
+                            %(health_score)s AS stored_health_score,
+                            %(health_score_change)s AS stored_health_change,
+                            CASE WHEN %(tier_locked)s THEN %(tier_id)s END
                                 AS locked_tier_id,
-                            CASE WHEN (p.relationship_level_locked->>%(key)s)::boolean
-                                 THEN p.relationship_level->>%(key)s END
+                            CASE WHEN %(level_locked)s THEN %(level)s END
                                 AS locked_level,
-                            (p.relationship_end_date->>%(key)s)::date AS end_date,
+                            %(end_date)s AS end_date,
                             CASE WHEN p.country_id IS NULL THEN NULL
                                  WHEN p.country_id != %(country)s
                                  THEN 'international'
                                  WHEN p.state_id = %(state)s THEN 'local'
                                  ELSE 'domestic' END AS region_scope,
-                            (p.care_stage_id->>%(key)s)::int AS stage_id,
-                            p.care_phase_auto->>%(key)s AS phase_auto,
+                            %(stage_id)s AS stage_id,
+                            %(phase_auto)s AS phase_auto,
                             p.create_date::date AS created,
                             %(held)s AS held
                        FROM res_partner p
@@ -147,7 +148,15 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                 prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
                 held=held,
                 partner_scope=partner_scope,
-                key=key,
+                health_score=stored("health_score"),
+                health_score_change=stored("health_score_change"),
+                tier_locked=stored("relationship_tier_locked"),
+                tier_id=stored("relationship_tier_id"),
+                level_locked=stored("relationship_level_locked"),
+                level=stored("relationship_level"),
+                end_date=stored("relationship_end_date"),
+                stage_id=stored("care_stage_id"),
+                phase_auto=stored("care_phase_auto"),
                 country=company_partner.country_id.id or 0,
                 state=company_partner.state_id.id or 0,
                 overdue=only_scope(Facts._overdue_complaint_counts_sql(company, as_of)),

@@ -49,16 +49,26 @@ COLUMN_TYPES = {
     "bool": "bool",
     "score": "int4",
 }
-# the SQL type a stored jsonb value of each kind is read as (text otherwise)
-STORED_CASTS = {
-    "id": "int",
-    "int": "int",
-    "score": "int",
-    "amount": "float",
-    "float4": "float",
-    "bool": "boolean",
+# the SQL type a company-dependent value of each field type is read as (text
+# for selection, char, text and html)
+VALUE_CASTS = {
+    "many2one": "int4",
+    "integer": "int4",
+    "float": "float8",
+    "boolean": "bool",
     "date": "date",
+    "datetime": "timestamp",
 }
+
+
+def company_value_sql(field, alias, key):
+    """The value the company-dependent ``field`` stores for the company ``key``
+    (its id as a string) on the row aliased ``alias``, typed as the field;
+    NULL when that company has none. No fallback (``ir.default``), unlike the
+    ORM's ``_field_to_sql``: what was written for the company, as it is."""
+    value = SQL("%s->>%s", SQL.identifier(alias, field.name), key)
+    cast = VALUE_CASTS.get(field.type)
+    return SQL("(%s)::%s", value, SQL(cast)) if cast else value
 
 
 def copy_rows(cr, statement, rows):
@@ -84,11 +94,10 @@ class CrmRelationshipWriter(models.AbstractModel):
 
     @api.model
     def _stored_sql(self, alias, fname, key):
-        """The typed value of the classified field ``fname`` stored for the
-        company ``key`` (its id as a string) on the partner aliased ``alias``."""
-        value = SQL("%s->>%s", SQL.identifier(alias, fname), key)
-        cast = STORED_CASTS.get(CLASSIFICATION_FIELDS[fname])
-        return SQL("(%s)::%s", value, SQL(cast)) if cast else value
+        """The typed value of the company-dependent partner field ``fname``
+        (a classified one, a lock, the end date...) stored for the company
+        ``key`` (its id as a string) on the partner aliased ``alias``."""
+        return company_value_sql(self.env["res.partner"]._fields[fname], alias, key)
 
     @api.model
     def _to_json(self, kind, value, currency):

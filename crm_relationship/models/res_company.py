@@ -345,30 +345,40 @@ class ResCompany(models.Model):
     )
     def _check_relationship_health(self):
         for company in self:
-            weights = company._relationship_health_weights()
-            if any(weight < 0 for weight in weights.values()):
-                raise ValidationError(
-                    self.env._("A health score weight cannot be below 0.")
+            try:
+                health.check_weights(company._relationship_health_weights())
+                health.check_bands(
+                    company.relationship_health_healthy_min,
+                    company.relationship_health_watch_min,
                 )
-            if not any(weights.values()):
+            except health.HealthSettingError as error:
                 raise ValidationError(
-                    self.env._("At least one health score weight must be above 0.")
-                )
-            healthy = company.relationship_health_healthy_min
-            watch = company.relationship_health_watch_min
-            if not 0 <= watch <= healthy <= 100:
-                raise ValidationError(
-                    self.env._(
-                        "The health bands need 0 <= watch limit <= healthy limit "
-                        "<= 100."
-                    )
-                )
+                    self._relationship_health_setting_message(error.reason)
+                ) from error
             if not 0 <= company.relationship_likely_lost_threshold <= 100:
                 raise ValidationError(
                     self.env._(
                         "The likely lost threshold must be between 0 % and 100 %."
                     )
                 )
+
+    def _relationship_health_setting_message(self, reason):
+        """The words of ``tools.health``'s setting rule ``reason``
+        (``HealthSettingError.reason``)."""
+        bands = self.env._(
+            "The health bands need 0 <= watch limit <= healthy limit <= 100."
+        )
+        return {
+            "weight_missing": self.env._(
+                "Every health score component needs a weight."
+            ),
+            "weight_negative": self.env._("A health score weight cannot be below 0."),
+            "weights_all_zero": self.env._(
+                "At least one health score weight must be above 0."
+            ),
+            "band_out_of_range": bands,
+            "bands_inverted": bands,
+        }[reason]
 
     @api.constrains("relationship_care_capacity")
     def _check_relationship_care_capacity(self):
@@ -441,7 +451,7 @@ class ResCompany(models.Model):
         }
 
     def _relationship_health_params(self):
-        """Keyword arguments of ``tools.health.health_score`` for this company."""
+        """Keyword arguments of ``tools.health.health_scorer`` for this company."""
         self.ensure_one()
         return {
             "weights": self._relationship_health_weights(),

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount, format_date
 
+from ..tools.status import CustomerFacts, lost_after_months, needs_care_cause
 from .crm_relationship_tier import RELATIONSHIP_LEVELS
 from .crm_relationship_writer import CLASSIFICATION_FIELDS
 from .groups import MANAGER_GROUP, MONEY_GROUPS
@@ -85,10 +86,17 @@ def relationship_engine_write():
 
 
 class ResPartner(models.Model):
+    """The classification of a customer, per company, and who may change it.
+
+    The partner is extended by concern, one file each (care, feedback,
+    health, life cycle, profit): pylint's advice to merge classes inheriting
+    one model is declined in those files, on purpose.
+    """
+
     _inherit = "res.partner"
 
     # --- classification, per company (written by _recompute_relationship) ---
-    # The classified fields (crm_relationship_classification.CLASSIFICATION_FIELDS)
+    # The classified fields (crm_relationship_writer.CLASSIFICATION_FIELDS)
     # are rewritten in bulk by every run: index=False, as the "IS NOT NULL"
     # index Odoo gives a company-dependent field serves none of their searches
     # and would be maintained on every write.
@@ -295,6 +303,7 @@ class ResPartner(models.Model):
         "period_revenue",
         "previous_period_revenue",
         "relationship_revenue_rank",
+        "health_components",
     )
     def _compute_relationship_reasons(self):
         company = self.env.company
@@ -343,6 +352,9 @@ class ResPartner(models.Model):
         )
 
     def _relationship_status_reason(self, company):
+        """The test of the status rule (``tools.status.relationship_status``)
+        that gave the stored status, in one sentence, from what the same run
+        stored: the rule's own functions pick it, so the two cannot disagree."""
         status = self.relationship_status
         currency = company.currency_id
         revenue = format_amount(self.env, self.period_revenue, currency)
@@ -378,18 +390,34 @@ class ResPartner(models.Model):
                     date=format_date(self.env, self.relationship_end_date),
                 )
             return self.env._(
-                "No purchase since %(date)s, more than three windows ago.",
+                "No purchase since %(date)s, more than %(months)s months ago.",
                 date=format_date(self.env, self.last_purchase_date),
+                months=lost_after_months(company._relationship_status_params()),
             )
         if status == "needs_care":
-            decline = 1 - company.relationship_decline_rate / 100
-            if self.period_revenue <= decline * self.previous_period_revenue:
+            cause = needs_care_cause(
+                CustomerFacts(
+                    revenue=self.period_revenue,
+                    previous_revenue=self.previous_period_revenue,
+                    overdue_complaint=bool(
+                        self._health_facts("service").get("overdue_complaints")
+                    ),
+                ),
+                company._relationship_status_params(),
+            )
+            if cause == "revenue_fell":
                 return self.env._(
                     "Revenue fell from %(previous)s to %(revenue)s.",
                     previous=previous,
                     revenue=revenue,
                 )
-            return self.env._("A complaint is open past its deadline.")
+            if cause == "overdue_complaint":
+                return self.env._("A complaint is open past its deadline.")
+            return self.env._(
+                "No purchase in the last %(months)s months, after some in the "
+                "%(months)s months before.",
+                months=company.relationship_window_months,
+            )
         return reasons[status]()
 
     @api.model

@@ -12,7 +12,7 @@ class ResPartner(models.Model):
     """Predictive figures, the explainable health score and the relationship
     history of a customer, per company (written by the classification)."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     probability_alive = fields.Float(
         "Probability active",
@@ -116,6 +116,13 @@ class ResPartner(models.Model):
                 self.env._("Why"),
                 rows,
             )
+
+    def _health_facts(self, code):
+        """The facts behind the health component ``code`` at the last
+        classification (``{}`` when it scored none): what the run read, for a
+        reason that must agree with that run."""
+        self.ensure_one()
+        return json.loads(self.health_components or "{}").get(code, [None, 0, {}])[2]
 
     def _health_sentence(self, code, score, facts):
         """The fact behind a health component's score, in one sentence."""

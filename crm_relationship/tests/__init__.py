@@ -1,5 +1,6 @@
 from . import test_classification
 from . import test_classification_engine
+from . import test_classification_faults
 from . import test_feedback
 from . import test_feedback_survey
 from . import test_program

@@ -4,6 +4,7 @@ from odoo import Command, api, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
+from ..models.groups import MONEY_GROUPS
 from ..models.res_partner import SERVER_OWNED_FIELDS
 from .common import CrmRelationshipCommon
 
@@ -39,6 +40,13 @@ class TestAccess(CrmRelationshipCommon):
         }
         cls.employee = new_test_user(
             cls.env, login="plain_employee", groups="base.group_user", **one_company
+        )
+        # reads money figures, as billing, without any relationship group
+        cls.accountant = new_test_user(
+            cls.env,
+            login="accountant",
+            groups="base.group_user,account.group_account_invoice",
+            **one_company,
         )
         cls.contact_editor = new_test_user(
             cls.env,
@@ -321,14 +329,7 @@ class TestAccess(CrmRelationshipCommon):
         self.assertEqual(shared["relationship_level"], "partnership")
         self.assertEqual(shared["care_status"], "overdue")
 
-        accountant = new_test_user(
-            self.env,
-            login="accountant",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
-        for user in (accountant, self.relationship_user):
+        for user in (self.accountant, self.relationship_user):
             with self.subTest(user=user.login):
                 self.assertEqual(
                     self.customer.with_user(user).read(MONEY_FIELDS)[0][
@@ -392,6 +393,89 @@ class TestAccess(CrmRelationshipCommon):
                 self.assertTrue(fields_info[fname]["readonly"])
         self.assertFalse(fields_info["relationship_tier_id"]["readonly"])
         self.assertFalse(fields_info["care_stage_id"]["readonly"])
+
+    def test_money_fields_are_hidden_by_their_own_groups(self):
+        """The views name no group on a money field: the field's ``groups``
+        (MONEY_GROUPS) hide it from whoever may not read it, in every view."""
+        reasons = ("relationship_tier_reason", "relationship_status_reason")
+        employee = self.env["res.partner"].with_user(self.employee)
+        form = employee.get_views([(False, "form")])
+        arch = form["views"]["form"]["arch"]
+        for fname in (*MONEY_FIELDS, *reasons):
+            with self.subTest(field=fname):
+                self.assertNotIn(f'name="{fname}"', arch)
+                self.assertNotIn(fname, form["models"]["res.partner"]["fields"])
+        record = employee.browse(self.customer.id).web_read(
+            self._read_spec(form, "form")
+        )[0]
+        self.assertEqual(record["name"], self.customer.name)
+        self.assertFalse(set(MONEY_FIELDS) & set(record))
+
+        customers_list = self.env.ref(
+            "crm_relationship.res_partner_view_list_customers"
+        )
+        for user in (self.accountant, self.relationship_user):
+            with self.subTest(user=user.login):
+                views = (
+                    self.env["res.partner"]
+                    .with_user(user)
+                    .get_views([(customers_list.id, "list")])
+                )
+                list_arch = views["views"]["list"]["arch"]
+                for fname in ("period_revenue", "lifetime_value"):
+                    self.assertIn(f'name="{fname}"', list_arch)
+                records = (
+                    self.env["res.partner"]
+                    .with_user(user)
+                    .web_search_read(
+                        [("id", "=", self.customer.id)],
+                        self._read_spec(views, "list"),
+                    )["records"]
+                )
+                self.assertEqual(records[0]["period_revenue"], 1000.0)
+        form = (
+            self.env["res.partner"]
+            .with_user(self.relationship_user)
+            .get_views([(False, "form")])
+        )
+        for fname in (*MONEY_FIELDS, *reasons):
+            with self.subTest(field=fname, user="relationship_user"):
+                self.assertIn(f'name="{fname}"', form["views"]["form"]["arch"])
+
+    def test_views_gate_money_nodes_with_the_money_groups(self):
+        """Where a view gates a node that is not a field (a progress bar summing
+        a money field, a card's money block), it names MONEY_GROUPS exactly."""
+        views = self.env["ir.ui.view"].search(
+            [("model", "=", "res.partner"), ("arch_db", "ilike", "group_account")]
+        )
+        gated = []
+        for view in views.filtered(lambda v: v.xml_id.startswith("crm_relationship.")):
+            for node in etree.fromstring(view.arch_db).xpath("//*[@groups]"):
+                if "account." in node.get("groups"):
+                    self.assertNotEqual(node.tag, "field", view.xml_id)
+                    self.assertEqual(node.get("groups"), MONEY_GROUPS, view.xml_id)
+                    gated.append(node.tag)
+        self.assertEqual(sorted(gated), ["div", "div", "progressbar", "progressbar"])
+
+    def test_partner_form_title_keeps_the_name_full_width(self):
+        """The customer's name fills the title as core's char fields do there:
+        the name input partner_autocomplete puts in its place would stay about
+        20 characters wide and cut "Công ty Cổ phần Thép Phương Nam". The
+        badges sit on their own line under the name, never beside it."""
+        form = self.env["res.partner"].with_user(self.relationship_user)
+        arch = form.get_views([(False, "form")])["views"]["form"]["arch"]
+        (title,) = etree.fromstring(arch).xpath(
+            "//sheet/div[contains(concat(' ', @class, ' '), ' oe_title ')]"
+        )
+        names = title.xpath("./h1/field[@name='name']")
+        self.assertEqual(len(names), 2, "company and individual")
+        for name in names:
+            self.assertIn("w-100", name.get("class", "").split())
+        (badges,) = title.xpath(
+            "./div[contains(concat(' ', @class, ' '), ' o_crm_relationship_badges ')]"
+        )
+        self.assertEqual(badges.getprevious().tag, "h1")
+        self.assertFalse(title.xpath("./h1//*[@name='relationship_tier_id']"))
 
     # ------------------------------------------------------------------
     # company scope of the wizards

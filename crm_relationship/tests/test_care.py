@@ -253,6 +253,31 @@ class TestCare(CrmRelationshipCommon):
         Partner._schedule_care_activities()
         self.assertFalse(self._care_activities(partner), "care done: nothing to plan")
 
+    def test_scheduler_writes_in_the_assignee_language(self):
+        """The summary is in the language of the person who will read it, not
+        in the cron's: Vietnamese for a Vietnamese salesperson, English for an
+        English one, in the same run."""
+        self.env["res.lang"]._activate_lang("vi_VN")
+        vietnamese = new_test_user(
+            self.env,
+            login="care_vi",
+            name="Nhân Viên Chăm Sóc",
+            lang="vi_VN",
+            groups="base.group_user,crm_relationship.crm_relationship_group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.relationship_user.lang = "en_US"
+        (vietnamese | self.relationship_user).relationship_care_capacity = 10
+        first, second = self._overdue_customers([300, 200], user_id=vietnamese.id)
+        (english,) = self._overdue_customers([100], user_id=self.relationship_user.id)
+        planned = self.env["res.partner"].with_context(lang="en_US")
+        planned = planned._schedule_care_activities(as_of=self.as_of)
+        summaries = {a.res_id: a.summary for a in planned}
+        self.assertEqual(summaries[first.id], "Chăm sóc khách hàng: đã đến hạn liên hệ")
+        self.assertEqual(summaries[second.id], summaries[first.id])
+        self.assertEqual(summaries[english.id], "Customer care: contact is due")
+
     def test_scheduler_fallback_user_and_status(self):
         self.company.relationship_care_user_id = self.relationship_manager
         partner = self._customer("Công ty Không Phụ Trách")

@@ -6,7 +6,8 @@ from .common import CrmRelationshipCommon
 
 @tagged("post_install", "-at_install")
 class TestClassification(CrmRelationshipCommon):
-    """Classification rules of DESIGN.md on real posted invoices, as of 2026-06-30.
+    """Classification rules (docs/rules.md, Tiers, RFM, Relationship status,
+    Lifetime value) on real posted invoices, as of 2026-06-30.
 
     The window is (2025-06-30, 2026-06-30], the previous one
     (2024-06-30, 2025-06-30].
@@ -152,6 +153,8 @@ class TestClassification(CrmRelationshipCommon):
         self.assertEqual(ended.relationship_status, "lost")
         self.assertIn("70.00", declining.relationship_status_reason)
         self.assertIn("ended", ended.relationship_status_reason)
+        # lost by age: the rule's own months (3 windows of 12)
+        self.assertIn("more than 36 months ago", gone.relationship_status_reason)
 
     def test_rfm_scores_and_segments(self):
         customers = self.env["res.partner"]

@@ -1,7 +1,13 @@
+import random
 import re
+from collections import Counter
+from urllib.parse import urlencode
 
 from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
+
+from ..controllers.main import COMMENT_MAX_LENGTH
+from . import survey_fuzz
 
 
 @tagged("post_install", "-at_install")
@@ -126,6 +132,114 @@ class TestFeedbackSurveyPage(HttpCase):
         self.feedback.invalidate_recordset()
         self.assertEqual((self.feedback.nps_score, self.feedback.csat_score), (9, 4))
         self.assertEqual(self.feedback.survey_comment, "Nhân viên rất nhiệt tình")
+
+
+@tagged("post_install", "-at_install")
+class TestFeedbackSurveyFuzz(HttpCase):
+    """Seeded random requests to the public survey page: bad and foreign
+    tokens, unknown ids, missing, garbage, out-of-range, negative, float and
+    huge scores, recommendations of 0, replays, NUL characters, files where
+    text is expected, comments at, over and far over the limit (1 MB), with
+    and without the CSRF token. ``tests/survey_fuzz.py`` says what each must
+    get; ``scripts/fuzz_survey.py`` sends 10,000 of them to a served
+    database, with concurrent answers to the same feedback."""
+
+    SEED = 18
+    FEEDBACK_COUNT = 60
+    REQUEST_COUNT = 400
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Công ty Khảo Sát Ngẫu Nhiên", "is_company": True}
+        )
+        cls.feedbacks = cls.env["crm.relationship.feedback"].create(
+            [
+                {"name": f"Phản hồi {i}", "partner_id": cls.customer.id}
+                for i in range(cls.FEEDBACK_COUNT)
+            ]
+        )
+        for feedback in cls.feedbacks:
+            feedback._portal_ensure_token()
+
+    def _send(self, request, csrf_token):
+        url = self.base_url() + request.path
+        if request.query:
+            url += "?" + urlencode(request.query)
+        if request.method == "GET":
+            return self.opener.get(url, timeout=60, allow_redirects=False)
+        return self.opener.post(
+            url,
+            data=request.form(csrf_token),
+            files=request.files or None,
+            timeout=60,
+            allow_redirects=False,
+        )
+
+    @mute_logger("odoo.http")
+    def test_random_requests_never_fail_nor_answer_twice(self):
+        self.assertEqual(survey_fuzz.COMMENT_MAX_LENGTH, COMMENT_MAX_LENGTH)
+        self.authenticate(None, None)  # a public visitor's session
+        first = self.feedbacks[0]
+        page = self.url_open(
+            f"{survey_fuzz.PATH.format(first.id)}?access_token={first.access_token}"
+        )
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        known = [survey_fuzz.Feedback(f.id, f.access_token) for f in self.feedbacks]
+        requests = survey_fuzz.requests_for(
+            random.Random(self.SEED),
+            known,
+            unknown_id=max(self.feedbacks.ids) + 1000,
+            count=self.REQUEST_COUNT,
+        )
+        statuses, wrong = Counter(), []
+        for request in requests:
+            status = self._send(request, csrf).status_code
+            statuses[status] += 1
+            if status != request.expected:
+                wrong.append(f"{status} for {request.expected}: {request.describe()}")
+        self.assertNotIn(500, statuses)
+        self.assertFalse(wrong, "\n".join(wrong[:10]))
+        # the seed covers every answer the page gives, and answers of 0
+        self.assertEqual(set(statuses), {200, 400, 404, 409}, statuses)
+        self.assertTrue(any(f.answer and f.answer[0] == 0 for f in known))
+
+        # what is stored: the first accepted answer, once, and 0 as 0
+        self.env.invalidate_all()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, nps_score, csat_score, survey_comment,
+                          survey_answered_date IS NOT NULL
+                     FROM crm_relationship_feedback WHERE id = ANY(%s)""",
+                self.feedbacks.ids,
+            )
+        )
+        answers = {f.id: f.answer for f in known}
+        for feedback_id, nps, csat, comment, answered in rows:
+            with self.subTest(feedback=feedback_id):
+                expected = answers[feedback_id]
+                self.assertEqual(answered, expected is not None)
+                if answered:
+                    self.assertIsNotNone(nps, "an answered recommendation is stored")
+                    self.assertEqual((nps, csat, comment), expected)
+        messages = dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT res_id, COUNT(*) FROM mail_message
+                        WHERE model = 'crm.relationship.feedback'
+                          AND res_id = ANY(%s) AND author_id = %s
+                     GROUP BY res_id""",
+                    self.feedbacks.ids,
+                    self.customer.id,
+                )
+            )
+        )
+        self.assertEqual(
+            messages,
+            {fid: 1 for fid, answer in answers.items() if answer is not None},
+            "one answer in the chatter of each answered feedback, none elsewhere",
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -143,6 +143,28 @@ class TestHealthScore(CrmRelationshipCommon):
         satisfaction = json.loads(self.e.health_components)["satisfaction"]
         self.assertEqual(satisfaction[0], 0.0)
 
+    def test_logging_an_interaction_updates_the_health_as_a_full_run(self):
+        """Care moves between two runs: the health that reads it moves with it,
+        to what a full run gives."""
+        self._run()
+        self.assertEqual((self.c.health_score, self.c.care_status), (21, "overdue"))
+        self.env["crm.relationship.interaction"].create(
+            {
+                "partner_id": self.c.id,
+                "date": "2026-06-30",
+                "channel_id": self.phone.id,
+                "summary": "Call",
+            }
+        )
+        self.c.invalidate_recordset()
+        # C: activity 50, trend 12.5, care on time 100 (next 2026-07-30),
+        # service 0: (30*50 + 25*12.5 + 15*100 + 15*0) / 85 = 38.97
+        self.assertEqual(self.c.care_status, "on_time")
+        self.assertEqual((self.c.health_score, self.c.health_band), (39, "at_risk"))
+        self.assertEqual(self.c.health_score_change, 18)
+        self.assertEqual(json.loads(self.c.health_components)["care"][0], 100.0)
+        self.assertEqual(self._recompute(self.c), 0, "a full run finds it as is")
+
     def test_components_and_sentences(self):
         self._run()
         components = json.loads(self.c.health_components)

@@ -341,22 +341,3 @@ class TestPredictive(CrmRelationshipCommon):
             ]
         )
         self.assertAlmostEqual(value.value / expected, 1, delta=0.02)
-
-    def test_fit_does_not_depend_on_the_currency(self):
-        """Spends in a currency of large units (VND) fit as well: p and q do not
-        change, v scales with the amounts."""
-        prediction = self.env["crm.relationship.prediction"]
-        x, t_x, age, m = self.columns
-        small = prediction._fit_company((x, t_x, age, m))
-        large = prediction._fit_company((x, t_x, age, m * 25000))
-        self.assertTrue(large["verdict"].trusted)
-        for name in ("p", "q"):
-            self.assertAlmostEqual(
-                getattr(large["gamma_gamma"], name)
-                / getattr(small["gamma_gamma"], name),
-                1,
-                delta=1e-3,
-            )
-        self.assertAlmostEqual(
-            large["gamma_gamma"].v / small["gamma_gamma"].v / 25000, 1, delta=1e-3
-        )

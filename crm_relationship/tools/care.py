@@ -1,6 +1,6 @@
 """Care rules: the care phase from the facts, the next care date and its status."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 PRE_SALE = "pre_sale"
 IN_SALE = "in_sale"
@@ -43,18 +43,28 @@ def next_stage(derived, auto, current_stage, stage_phases, first_stage):
 
 
 def next_care_date(base_date, interval_days, ended):
-    """Date of the next planned contact, None when not scheduled."""
+    """Date of the next planned contact: ``interval_days`` (the tier's contact
+    interval, > 0) after ``base_date`` (a date, or None when nothing happened
+    yet), the last date there is when that lies beyond it (a mistyped date in
+    year 9999); None when not scheduled (no base date, no interval, or the
+    relationship ``ended``).
+    """
     if ended or not base_date or not interval_days:
         return None
+    if (date.max - base_date).days < interval_days:
+        return date.max
     return base_date + timedelta(days=interval_days)
 
 
 def care_status(next_date, as_of, due_soon_days=DUE_SOON_DAYS):
-    """``overdue`` once the date has passed, ``due_soon`` within a week."""
+    """``overdue`` once ``next_date`` has passed at ``as_of``, ``due_soon`` when
+    it comes within ``due_soon_days`` (a week), else ``on_time``; None without
+    a next date. Any two dates: no date arithmetic that could overflow.
+    """
     if not next_date:
         return None
     if next_date < as_of:
         return "overdue"
-    if next_date <= as_of + timedelta(days=due_soon_days):
+    if (next_date - as_of).days <= due_soon_days:
         return "due_soon"
     return "on_time"

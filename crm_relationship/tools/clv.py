@@ -1,4 +1,4 @@
-"""Predictive lifetime value, method ``bgnbd`` of DESIGN.md.
+"""Predictive lifetime value, method ``bgnbd`` (see docs/rules.md).
 
 BG/NBD (Fader, Hardie and Lee 2005, "Counting your customers the easy way")
 for the number of purchases and the probability that a customer is alive,
@@ -8,11 +8,17 @@ purchases, ``recency`` t_x = weeks from the first to the last purchase,
 ``T`` = weeks from the first purchase to the as-of date, ``monetary`` = average
 spend of the repeat purchases.
 
+Domain: columns of finite numbers, 0 <= t_x <= T, whole x >= 0 (t_x = 0 when
+x = 0), else ValueError. A purchase is a day, so x <= 7 t_x and a fitted rate
+r / alpha is at most 7 a week; the predictions are finite and in range for
+r, a, b up to 100 and alpha up to 1000 (tests/test_properties_clv.py).
+
 numpy and scipy are optional for the module: they are imported inside the
 functions, so that importing this file costs nothing and works without them;
 ``predictive_dependencies()`` says whether they are there.
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -22,6 +28,7 @@ WEEKS_PER_MONTH = 365.25 / 12 / 7
 # on one of them is degenerate (a rate or a dropout that the data cannot pin).
 PARAMETER_BOUNDS = (1e-4, 1e4)
 _BOUND_TOLERANCE = 1e-3  # in log space: within 0.1 % of a bound is "at" it
+_NEAR_ONE = 1e-6  # BG/NBD's a this close to 1 is taken as 1 + 1e-6 (0 / 0 at 1)
 
 # Reason codes of a fit that cannot be trusted (the model translates them).
 REASON_DEPENDENCIES = "dependencies_missing"
@@ -153,8 +160,10 @@ def _gamma_gamma_params(params):
 # ---------------------------------------------------------------------------
 
 
-def _maximise(negative_mean_ll, start, names):
-    """Minimise ``negative_mean_ll`` over log-parameters within the bounds."""
+def _maximise(negative_mean_ll, start, names, total, customers, repeat_buyers):
+    """Minimise ``negative_mean_ll``, the mean over ``total`` (weighted)
+    customers, over log-parameters within the bounds: ``({name: value},
+    FitStatus)``."""
     import numpy as np
     from scipy.optimize import minimize
 
@@ -173,9 +182,17 @@ def _maximise(negative_mean_ll, start, names):
         np.any(np.abs(log_params - low) < _BOUND_TOLERANCE)
         or np.any(np.abs(log_params - high) < _BOUND_TOLERANCE)
     )
-    converged = bool(result.success) and bool(np.isfinite(result.fun))
     found = dict(zip(names, np.exp(log_params).tolist(), strict=True))
-    return result, found, converged, at_bound
+    return found, FitStatus(
+        customers=customers,
+        repeat_buyers=repeat_buyers,
+        converged=bool(result.success) and bool(np.isfinite(result.fun)),
+        at_bound=at_bound,
+        iterations=int(result.nit),
+        evaluations=int(result.nfev),
+        log_likelihood=-float(result.fun) * float(total),
+        message=str(result.message),
+    )
 
 
 def _bgnbd_log_likelihood(log_params, x, t_x, age, weights, x_values, x_index):
@@ -233,28 +250,21 @@ def fit_bgnbd(frequency, recency, T):
 
     # start: r = 1 and alpha from the mean purchase rate, a = b = 1
     rate = max(x.sum(), 1.0) / max(age.sum(), 1e-9)
-    result, found, converged, at_bound = _maximise(
-        negative_mean_ll, [1.0, 1.0 / rate, 1.0, 1.0], ("r", "alpha", "a", "b")
+    found, status = _maximise(
+        negative_mean_ll,
+        [1.0, 1.0 / rate, 1.0, 1.0],
+        ("r", "alpha", "a", "b"),
+        total=total,
+        customers=len(x),
+        repeat_buyers=int(np.count_nonzero(x)),
     )
-    return BgNbdFit(
-        status=FitStatus(
-            customers=len(x),
-            repeat_buyers=int(np.count_nonzero(x)),
-            converged=converged,
-            at_bound=at_bound,
-            iterations=int(result.nit),
-            evaluations=int(result.nfev),
-            log_likelihood=-float(result.fun) * float(total),
-            message=str(result.message),
-        ),
-        **found,
-    )
+    return BgNbdFit(status=status, **found)
 
 
 def fit_gamma_gamma(frequency, monetary):
     """Fit Gamma-Gamma by maximum likelihood; return a ``GammaGammaFit`` (``p, q, v``).
 
-    Only customers with x >= 1 and an average spend > 0 take part (DESIGN.md);
+    Only customers with x >= 1 and an average spend > 0 take part (see docs/rules.md);
     ``status.customers`` counts them.
     """
     import numpy as np
@@ -281,26 +291,19 @@ def fit_gamma_gamma(frequency, monetary):
         )
         return -ll / total if np.isfinite(ll) else 1e10
 
-    result, found, converged, at_bound = _maximise(
-        negative_mean_ll, [1.0, 1.0, float(np.mean(m))], ("p", "q", "v")
+    found, status = _maximise(
+        negative_mean_ll,
+        [1.0, 1.0, float(np.mean(m))],
+        ("p", "q", "v"),
+        total=total,
+        customers=len(x),
+        repeat_buyers=len(x),
     )
-    return GammaGammaFit(
-        status=FitStatus(
-            customers=len(x),
-            repeat_buyers=len(x),
-            converged=converged,
-            at_bound=at_bound,
-            iterations=int(result.nit),
-            evaluations=int(result.nfev),
-            log_likelihood=-float(result.fun) * float(total),
-            message=str(result.message),
-        ),
-        **found,
-    )
+    return GammaGammaFit(status=status, **found)
 
 
 def fit_verdict(bgnbd, gamma_gamma=None, min_repeat_buyers=MIN_REPEAT_BUYERS):
-    """May the company use these fits? DESIGN.md: not with fewer than
+    """May the company use these fits? Not with fewer than
     ``min_repeat_buyers`` repeat buyers, without convergence, nor with a
     parameter at a bound; nor with q <= 1, where the mean spend is infinite.
     ``bgnbd`` None means the fit was not attempted (too few buyers).
@@ -345,7 +348,7 @@ def _alive_log_odds(r, alpha, a, b, x, t_x, age):
 
 
 def probability_alive(params, frequency, recency, T):
-    """DESIGN.md's probability that each customer is still alive:
+    """The probability that each customer is still alive (see docs/rules.md):
 
         1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)),
 
@@ -364,13 +367,39 @@ def _purchases_if_alive(r, alpha, a, b, x, age, t):
     The tail ((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x;
     a + b + x - 1; z), z = t / (alpha + T + t), is evaluated after Euler's
     transformation as (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z),
-    whose series stays tame for customers with many purchases.
+    whose series stays tame for customers with many purchases. Where scipy's
+    hyp2f1 overflows there (a dropout parameter a near 100 and z near 1), the
+    tail as published is summed term by term instead (``_gauss_series``).
+
+    At a = 1 the formula is 0 / 0, with a finite limit: a within 1e-6 of 1 is
+    taken as 1 + 1e-6 (a relative error of about 1e-6, far below that of a fit).
     """
+    import numpy as np
     from scipy.special import hyp2f1
 
+    if abs(a - 1) < _NEAR_ONE:
+        a = 1 + _NEAR_ONE
     z = t / (alpha + age + t)
-    tail = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    with np.errstate(all="ignore"):
+        tail = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    tail = np.array(tail, dtype=float, ndmin=1)
+    x, z = np.broadcast_arrays(x, z)
+    for i in np.flatnonzero(~np.isfinite(tail)):
+        series = _gauss_series(r + x[i], b + x[i], a + b + x[i] - 1, z[i])
+        tail[i] = (1 - z[i]) ** (r + x[i]) * series
     return (a + b + x - 1) / (a - 1) * (1 - tail)
+
+
+def _gauss_series(a, b, c, z):
+    """2F1(a, b; c; z) for 0 <= z < 1 by Gauss's series, NaN when it does not
+    settle within 100,000 terms."""
+    total = term = 1.0
+    for k in range(100_000):
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        if abs(term) <= 1e-17 * abs(total):
+            return total
+    return math.nan
 
 
 def expected_purchases(params, t, frequency, recency, T):
@@ -392,7 +421,9 @@ def expected_average_spend(params, frequency, monetary):
     """Gamma-Gamma E[spend per purchase]: for x >= 1 the conditional expectation
     p (v + x m) / (p x + q - 1), for x = 0 the population mean p v / (q - 1).
 
-    A repeat buyer whose net spend is <= 0 (credit notes) counts m as 0.
+    A repeat buyer whose net spend is <= 0 (credit notes) counts m as 0. The
+    result is >= 0, and infinite where the mean is (q <= 1 for x = 0,
+    p x + q <= 1 for x >= 1): ``fit_verdict`` trusts no fit with q <= 1.
     """
     import numpy as np
 
@@ -402,7 +433,8 @@ def expected_average_spend(params, frequency, monetary):
         raise ValueError("Repeat purchases must be >= 0")
     m = np.maximum(m, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        conditional = p * (v + x * m) / (p * x + q - 1)
+        denominator = p * x + q - 1
+        conditional = np.where(denominator > 0, p * (v + x * m) / denominator, np.inf)
     population = p * v / (q - 1) if q > 1 else math.inf
     return np.where(x > 0, conditional, population)
 
@@ -459,64 +491,40 @@ def lifetime_value(
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class CompanyPrediction:
-    """Fits, verdict and, when trusted, one figure per customer (arrays in the
-    order of the input); the arrays are None when the fit is not trusted.
+def fit_company(x, t_x, age, m, min_repeat_buyers=None):
+    """Fit both models on one company's customers who ever bought: repeat
+    purchases ``x``, recency ``t_x`` and age ``age`` in weeks, spend per repeat
+    purchase ``m`` in the company currency (one value per customer, as numbers
+    or arrays; bad columns raise ValueError).
+
+    Return ``{"bgnbd", "gamma_gamma", "verdict", "customers"}``: with fewer than
+    ``min_repeat_buyers`` (default ``MIN_REPEAT_BUYERS``) repeat buyers, or
+    none with a spend > 0, nothing is
+    fitted (both fits None, verdict ``too_few_repeat_buyers``). Gamma-Gamma's v
+    is in currency: it is fitted on the spends divided by their mean, so that
+    its bounds do not depend on the currency (p and q are free of it), and
+    scaled back; a VND company gets the same verdict as a EUR one.
+    Needs numpy and scipy (``predictive_dependencies``); see docs/rules.md.
     """
-
-    bgnbd: BgNbdFit | None
-    gamma_gamma: GammaGammaFit | None
-    verdict: FitVerdict
-    probability_alive: object = None
-    predicted_purchases: object = None
-    expected_spend: object = None
-    lifetime_value: object = None
-
-
-def predict_company(
-    frequency,
-    recency,
-    T,
-    monetary,
-    margin_rate=0.30,
-    discount_rate=0.10,
-    horizon_years=5,
-    min_repeat_buyers=MIN_REPEAT_BUYERS,
-):
-    """Fit both models on one company's customers and predict for each of them.
-
-    Without numpy and scipy, or with fewer than ``min_repeat_buyers`` repeat
-    buyers, nothing is fitted; an untrusted fit predicts nothing, so that the
-    caller keeps its ``retention`` figures (DESIGN.md: nothing silently mixed).
-    """
-    available, _why = predictive_dependencies()
-    if not available:
-        return CompanyPrediction(None, None, FitVerdict(False, REASON_DEPENDENCIES, 0))
     import numpy as np
 
-    x, t_x, age = _rfm_columns(frequency, recency, T)
-    (m,) = _columns(monetary)
+    if min_repeat_buyers is None:
+        min_repeat_buyers = MIN_REPEAT_BUYERS
+    x, t_x, age = _rfm_columns(x, t_x, age)
+    (m,) = _columns(m)
     if len(m) != len(x):
-        raise ValueError(f"monetary has {len(m)} values for {len(x)} customers")
+        raise ValueError(f"m has {len(m)} values for {len(x)} customers")
     repeat_buyers = int(np.count_nonzero(x))
-    if repeat_buyers < min_repeat_buyers or not np.any((x > 0) & (m > 0)):
-        verdict = FitVerdict(False, REASON_FEW_BUYERS, repeat_buyers)
-        return CompanyPrediction(None, None, verdict)
-    bgnbd = fit_bgnbd(x, t_x, age)
-    gamma_gamma = fit_gamma_gamma(x, m)
-    verdict = fit_verdict(bgnbd, gamma_gamma, min_repeat_buyers)
-    if not verdict.trusted:
-        return CompanyPrediction(bgnbd, gamma_gamma, verdict)
-    spend = expected_average_spend(gamma_gamma, x, m)
-    return CompanyPrediction(
-        bgnbd,
-        gamma_gamma,
-        verdict,
-        probability_alive=probability_alive(bgnbd, x, t_x, age),
-        predicted_purchases=predicted_purchases(bgnbd, x, t_x, age),
-        expected_spend=spend,
-        lifetime_value=lifetime_value(
-            bgnbd, x, t_x, age, spend, margin_rate, discount_rate, horizon_years
-        ),
+    result = {"bgnbd": None, "gamma_gamma": None, "customers": len(x)}
+    spending = (x > 0) & (m > 0)
+    if repeat_buyers < min_repeat_buyers or not np.any(spending):
+        result["verdict"] = FitVerdict(False, REASON_FEW_BUYERS, repeat_buyers)
+        return result
+    result["bgnbd"] = fit_bgnbd(x, t_x, age)
+    scale = float(np.mean(m[spending]))
+    fit = fit_gamma_gamma(x, m / scale)
+    result["gamma_gamma"] = dataclasses.replace(fit, v=fit.v * scale)
+    result["verdict"] = fit_verdict(
+        result["bgnbd"], result["gamma_gamma"], min_repeat_buyers
     )
+    return result

@@ -1,4 +1,4 @@
-"""Explainable health score and relationship history (DESIGN.md).
+"""Explainable health score and relationship history (see docs/rules.md).
 
 Each component is scored 0..100 from the facts it reads, or has no data
 (score None); the health score is the weighted mean of the components that
@@ -101,7 +101,17 @@ def service_component(overdue_complaints):
 def satisfaction_component(csat_scores=(), nps_scores=()):
     """Mean of the survey answers of the window, a CSAT c (1..5) counting as
     25 (c - 1) and an NPS n (0..10) as 10 n; no answer: no data.
+
+    An answer None (a recommendation ticked without a score) is no answer and
+    is left out; an answer off its scale raises ValueError. The facts count
+    the answers used. See docs/rules.md.
     """
+    csat_scores = [c for c in csat_scores if c is not None]
+    nps_scores = [n for n in nps_scores if n is not None]
+    if not all(1 <= c <= 5 for c in csat_scores):
+        raise ValueError(f"A CSAT answer is off its scale 1..5: {csat_scores}")
+    if not all(0 <= n <= 10 for n in nps_scores):
+        raise ValueError(f"An NPS answer is off its scale 0..10: {nps_scores}")
     values = [25.0 * (c - 1) for c in csat_scores] + [10.0 * n for n in nps_scores]
     facts = (("csat_count", len(csat_scores)), ("nps_count", len(nps_scores)))
     if not values:
@@ -114,32 +124,52 @@ def satisfaction_component(csat_scores=(), nps_scores=()):
 # ---------------------------------------------------------------------------
 
 
+class HealthSettingError(ValueError):
+    """A weight or band limit the health score cannot use; ``reason`` names the
+    rule it breaks, for a caller that words it itself: ``weight_missing``,
+    ``weight_negative``, ``weights_all_zero``, ``band_out_of_range`` or
+    ``bands_inverted``."""
+
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason = reason
+
+
 def check_weights(weights):
-    """Return ``{code: float weight}`` for every component; ValueError when a
-    weight is missing or below 0, or when all are 0.
+    """Return ``{code: float weight}`` for every component; HealthSettingError
+    (a ValueError) when a weight is missing or below 0, or when all are 0.
     """
     missing = [code for code in COMPONENTS if code not in weights]
     if missing:
-        raise ValueError("Health score weight missing for: " + ", ".join(missing))
+        raise HealthSettingError(
+            "weight_missing", "Health score weight missing for: " + ", ".join(missing)
+        )
     checked = {code: float(weights[code]) for code in COMPONENTS}
     negative = [code for code, weight in checked.items() if weight < 0]
     if negative:
-        raise ValueError(
-            "Health score weights cannot be negative: " + ", ".join(negative)
+        raise HealthSettingError(
+            "weight_negative",
+            "Health score weights cannot be negative: " + ", ".join(negative),
         )
     if not any(checked.values()):
-        raise ValueError("At least one health score weight must be above 0")
+        raise HealthSettingError(
+            "weights_all_zero", "At least one health score weight must be above 0"
+        )
     return checked
 
 
 def check_bands(healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
-    """ValueError unless 0 <= watch_min <= healthy_min <= 100."""
+    """HealthSettingError (a ValueError) unless 0 <= watch_min <= healthy_min
+    <= 100."""
     for limit in (healthy_min, watch_min):
         if not 0 <= limit <= 100:
-            raise ValueError("Health band limits must lie between 0 and 100")
+            raise HealthSettingError(
+                "band_out_of_range", "Health band limits must lie between 0 and 100"
+            )
     if watch_min > healthy_min:
-        raise ValueError(
-            "The lower limit of the healthy band must not be below that of watch"
+        raise HealthSettingError(
+            "bands_inverted",
+            "The lower limit of the healthy band must not be below that of watch",
         )
 
 
@@ -159,23 +189,16 @@ def round_half_up(value):
     return math.floor(value + 0.5 + 1e-9)
 
 
-def health_score(
-    components, weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN
-):
-    """Score = round(sum(w * s) / sum(w)) over the components with data.
-
-    ``components`` holds one ``Component`` per code of COMPONENTS (built by the
-    ``*_component`` functions, in any order); ``weights`` maps each code to its
-    weight (default DEFAULT_WEIGHTS). Bad weights or band limits raise
-    ValueError. A customer whose components with data all weigh 0 has no score.
-    """
-    return health_scorer(weights, healthy_min, watch_min)(components)
-
-
 def health_scorer(weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
-    """``health_score`` with these weights and band limits checked once (bad
-    ones raise ValueError here): the function a classification applies to
-    every customer."""
+    """The function a classification applies to every customer: from one
+    ``Component`` per code of COMPONENTS (built by the ``*_component``
+    functions, in any order; else ValueError) it returns a ``HealthScore``,
+    score = round(sum(w * s) / sum(w)) over the components with data (an int
+    0..100), or None when the components with data all weigh 0.
+
+    ``weights`` maps each code to its weight (default DEFAULT_WEIGHTS); the
+    weights and band limits are checked once, here (bad ones raise ValueError).
+    """
     checked = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
     check_bands(healthy_min, watch_min)
     codes = set(COMPONENTS)

@@ -1,4 +1,5 @@
-"""Arithmetic of the evaluation KPIs (DESIGN.md, "KPI definitions").
+"""Arithmetic of the evaluation KPIs (see docs/rules.md,
+"KPI definitions").
 
 Every function returns None when there is nothing to measure (an empty
 denominator, no answers): a KPI without data stores no value rather than a zero.
@@ -22,16 +23,22 @@ def rate(numerator, denominator):
 
 
 def average(values):
-    """Arithmetic mean of ``values``, None when there is none."""
-    values = list(values)
+    """Arithmetic mean of ``values`` (numbers; None, a missing figure, is left
+    out), None when there is none."""
+    values = [value for value in values if value is not None]
     if not values:
         return None
     return sum(values) / len(values)
 
 
 def nps(scores):
-    """NPS of 0..10 answers: % promoters (9, 10) minus % detractors (0..6)."""
-    scores = list(scores)
+    """NPS of 0..10 answers: % promoters (9, 10) minus % detractors (0..6), in
+    -100..100. An answer None (ticked without a score) is left out; one off the
+    scale raises ValueError. None when there is no answer.
+    """
+    scores = [score for score in scores if score is not None]
+    if not all(0 <= score <= 10 for score in scores):
+        raise ValueError(f"An NPS answer is off its scale 0..10: {scores}")
     if not scores:
         return None
     promoters = sum(1 for score in scores if score >= NPS_PROMOTER_MIN)
@@ -49,11 +56,12 @@ def churn(retention):
 def roi(revenue, margin_rate, budget):
     """Return on investment in %: (margin earned - budget) / budget.
 
-    ``margin_rate`` is a fraction (0.30 for 30 %). None without a budget.
+    ``margin_rate`` is a fraction (0.30 for 30 %). None without a budget (None
+    or <= 0). A program that earned nothing loses exactly 100 %.
     """
     if not budget or budget <= 0:
         return None
-    return 100.0 * (revenue * margin_rate - budget) / budget
+    return 100.0 * (revenue * margin_rate / budget - 1.0)
 
 
 def on_target(value, target, higher_is_better=True):
@@ -66,7 +74,7 @@ def on_target(value, target, higher_is_better=True):
 
 
 def month_end(day):
-    """Last day of ``day``'s month."""
+    """Last day of ``day``'s month (any date)."""
     return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
 
 
@@ -74,33 +82,29 @@ def snapshot_dates(date_from, date_to, frequency):
     """The snapshot dates in [date_from, date_to], oldest first.
 
     ``month_end``: last days of months; ``week_end``: Sundays; ``day``: every day.
+    Any two dates (an empty list when ``date_to`` is before ``date_from``); an
+    unknown ``frequency`` raises ValueError.
     """
     if frequency not in SNAPSHOT_FREQUENCIES:
         raise ValueError(f"unknown frequency {frequency!r}")
     if date_to < date_from:
         return []
-    if frequency == "day":
-        step, first = timedelta(days=1), date_from
-    elif frequency == "week_end":
-        step = timedelta(days=7)
-        first = date_from + timedelta(days=(6 - date_from.weekday()) % 7)
-    else:
-        dates = []
-        day = month_end(date_from)
-        while day <= date_to:
-            dates.append(day)
-            day = month_end(day + timedelta(days=1))
-        return dates
-    dates = []
-    day = first
-    while day <= date_to:
-        dates.append(day)
-        day += step
-    return dates
+    if frequency == "month_end":
+        dates = [month_end(date_from)]
+        while dates[-1] < date_to:  # below date.max: the next day exists
+            dates.append(month_end(dates[-1] + timedelta(days=1)))
+        return [day for day in dates if day <= date_to]
+    # counted in day numbers, so that no date beyond 9999-12-31 is ever built
+    first, last = date_from.toordinal(), date_to.toordinal()
+    if frequency == "week_end":
+        first += (6 - date_from.weekday()) % 7
+    step = 7 if frequency == "week_end" else 1
+    return [date.fromordinal(day) for day in range(first, last + 1, step)]
 
 
 def month_starts(today, count):
-    """First days of the ``count`` months ending with ``today``'s, oldest first."""
+    """First days of the ``count`` months ending with ``today``'s, oldest first;
+    ValueError when the first of them would lie before year 1."""
     months = []
     year, month = today.year, today.month
     for _index in range(count):
@@ -134,10 +138,8 @@ def scorecard(points, months, target, higher_is_better=True, latest=None):
     trend = tuple(points.get(month) for month in months)
     value, day = latest or (None, None)
     previous = None
-    if day is not None:
-        latest_month = day.replace(day=1)
-        previous_month = (latest_month - timedelta(days=1)).replace(day=1)
-        previous = points.get(previous_month)
+    if day is not None and (day.year, day.month) > (1, 1):  # a month before it
+        previous = points.get(month_starts(day, 2)[0])
     change = None if value is None or previous is None else value - previous
     improved = None
     if change:

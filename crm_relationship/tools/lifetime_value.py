@@ -1,4 +1,4 @@
-"""Customer lifetime value, ``retention`` method of DESIGN.md."""
+"""Customer lifetime value, ``retention`` method (see docs/rules.md)."""
 
 from datetime import timedelta
 
@@ -15,7 +15,12 @@ def retention_date(as_of):
 
 
 def annual_margin(revenue, window_months, margin_rate):
-    """Margin of one year at the pace of the analysis window."""
+    """Margin of one year at the pace of the analysis window: R * 12 / W *
+    margin rate; a window of less than a month raises ValueError."""
+    if window_months < 1:
+        raise ValueError(
+            f"The analysis window must last a month or more: {window_months}"
+        )
     return revenue * 12.0 / window_months * margin_rate
 
 
@@ -36,10 +41,3 @@ def retention_factor(retention, discount, horizon_years):
         retention ** (year - 1) / (1 + discount) ** year
         for year in range(1, horizon_years + 1)
     )
-
-
-def retention_lifetime_value(margin, retention, discount, horizon_years):
-    """Sum over t = 1..H of m * r^(t-1) / (1 + d)^t; 0 for a margin <= 0."""
-    if margin <= 0:
-        return 0.0
-    return margin * retention_factor(retention, discount, horizon_years)

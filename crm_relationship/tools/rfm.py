@@ -1,7 +1,8 @@
-"""RFM scores by quintile and the classic recency x frequency segment grid."""
+"""The classic recency x frequency segment grid of the RFM scores.
 
-import math
-from bisect import bisect_right
+The scores themselves (1..5 by quintile, ``ceil(5 * cume_dist())``) are computed
+in SQL over the whole company; see docs/rules.md.
+"""
 
 SEGMENTS = (
     "champions",
@@ -28,29 +29,11 @@ _GRID = {
 }  # fmt: skip
 
 
-def quintile_scores(values):
-    """Score ``{key: value}`` from 1 to 5 by quintile, higher values scoring higher.
-
-    The score is ``ceil(5 * share of values <= this one)`` (PostgreSQL's
-    ``ceil(5 * cume_dist())``): equal values get equal scores, whatever their
-    order, and the best value always scores 5.
-    """
-    ordered = sorted(values.values())
-    population = len(ordered)
-    return {
-        key: max(1, math.ceil(round(5 * bisect_right(ordered, value) / population, 9)))
-        for key, value in values.items()
-    }
-
-
-def rfm_scores(recency_days, frequency, monetary):
-    """Return ``{key: (r, f, m)}``; recency counts days, so fewer days score higher."""
-    recency = quintile_scores({key: -days for key, days in recency_days.items()})
-    freq = quintile_scores(frequency)
-    money = quintile_scores(monetary)
-    return {key: (recency[key], freq[key], money[key]) for key in recency_days}
-
-
 def rfm_segment(recency_score, frequency_score):
-    """Segment of the classic grid for a (recency, frequency) pair of scores 1..5."""
+    """Segment of the classic grid for a (recency, frequency) pair of scores 1..5;
+    any other pair (None included: no purchase in the window) raises ValueError."""
+    if recency_score not in _GRID or frequency_score not in _GRID:
+        raise ValueError(
+            f"RFM scores must lie in 1..5: ({recency_score}, {frequency_score})"
+        )
     return _GRID[recency_score][frequency_score - 1]

@@ -1,7 +1,7 @@
-"""Relationship status (DESIGN.md, "Relationship status, first match wins")."""
+"""Relationship status (see docs/rules.md, "Relationship status")."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
@@ -51,28 +51,49 @@ def quarter_bounds(as_of, window_months):
     ]
 
 
+def lost_after_months(params):
+    """Months without a purchase after which a customer is lost by age."""
+    return LOST_AFTER_WINDOWS * params.window_months
+
+
+def revenue_declined(revenue, previous_revenue, params):
+    """R <= (1 - decline) * R_prev, both to the cent: the revenue fell by the
+    decline rate or more (which includes no revenue after some)."""
+    return round(revenue, 2) <= round((1 - params.decline_rate) * previous_revenue, 2)
+
+
+def needs_care_cause(facts, params):
+    """The first of the needs-care tests of ``relationship_status`` that holds,
+    in the rule's order: ``revenue_fell`` or ``overdue_complaint``; None when
+    neither does (a customer then needs care only by the rule's last test:
+    bought in the previous window, not in this one)."""
+    if revenue_declined(facts.revenue, facts.previous_revenue, params):
+        return "revenue_fell"
+    if facts.overdue_complaint:
+        return "overdue_complaint"
+    return None
+
+
 def relationship_status(facts, as_of, params):
     """Return the status code, or None for a prospect that never bought.
 
-    "Lost" by age means no purchase inside the last three windows.
+    "Lost" by age means no purchase inside the last ``lost_after_months``.
+    ``facts`` has both purchase dates (first <= last) or neither; a customer
+    ended by a person is lost either way. That many months before ``as_of``
+    must lie after year 1, else ValueError. See docs/rules.md.
     """
     if facts.ended:
         return "lost"
     if not facts.last_purchase:
         return None
-    if facts.last_purchase <= window_start(
-        as_of, params.window_months, LOST_AFTER_WINDOWS
-    ):
+    if facts.last_purchase <= months_before(as_of, lost_after_months(params)):
         return "lost"
     if not facts.purchases and not facts.previous_purchases:
         return "low_potential"
-    revenue = round(facts.revenue, 2)
-    if (
-        revenue <= round((1 - params.decline_rate) * facts.previous_revenue, 2)
-        or facts.overdue_complaint
-    ):
+    if needs_care_cause(facts, params):
         return "needs_care"
-    if facts.first_purchase > as_of - timedelta(days=params.new_customer_days):
+    revenue = round(facts.revenue, 2)
+    if (as_of - facts.first_purchase).days < params.new_customer_days:
         return "new"
     if facts.previous_revenue > 0 and revenue >= round(
         (1 + params.growth_rate) * facts.previous_revenue, 2
@@ -85,4 +106,4 @@ def relationship_status(facts, as_of, params):
         return "loyal"
     if facts.purchases:
         return "active"
-    return "needs_care"
+    return "needs_care"  # bought in the previous window, not in this one

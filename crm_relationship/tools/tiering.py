@@ -1,4 +1,4 @@
-"""Tier assignment by revenue contributed (DESIGN.md, "Tier, evaluated in...")."""
+"""Tier assignment by revenue contributed (see docs/rules.md, "Tier")."""
 
 import math
 from dataclasses import dataclass

@@ -62,7 +62,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     @api.readonly
     def onchange(self, values, field_names, fields_spec):
         # the preview only reads the last classification: a read replica may
-        # serve it (DESIGN.md "Scale")
+        # serve it (docs/rules.md, Runs)
         return super().onchange(values, field_names, fields_spec)
 
     def _current_revenues(self):
@@ -70,14 +70,17 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         no locked tier, from the last classification."""
         self.env["res.partner"].flush_model()
         key = str(self.company_id.id)
+        Writer = self.env["crm.relationship.writer"]
+        revenue = Writer._stored_sql("res_partner", "period_revenue", key)
         rows = self.env.execute_query(
             SQL(
-                """SELECT id, (period_revenue->>%(key)s)::float FROM res_partner
-                    WHERE id = commercial_partner_id
-                      AND (period_revenue->>%(key)s)::float > 0
-                      AND NOT COALESCE((relationship_tier_locked->>%(key)s)::boolean,
-                                       false)""",
-                key=key,
+                """SELECT id, %(revenue)s FROM res_partner
+                    WHERE id = commercial_partner_id AND %(revenue)s > 0
+                      AND NOT COALESCE(%(locked)s, false)""",
+                revenue=revenue,
+                locked=Writer._stored_sql(
+                    "res_partner", "relationship_tier_locked", key
+                ),
             )
         )
         return dict(rows)
@@ -173,14 +176,18 @@ class CrmRelationshipTierSimulationLine(models.TransientModel):
     def _compute_current(self):
         for simulation in self.simulation_id:
             key = str(simulation.company_id.id)
+            Writer = self.env["crm.relationship.writer"]
             rows = self.env.execute_query(
                 SQL(
-                    """SELECT (relationship_tier_id->>%(key)s)::int, COUNT(*),
-                              SUM(COALESCE((period_revenue->>%(key)s)::float, 0))
+                    """SELECT %(tier_id)s, COUNT(*), SUM(COALESCE(%(revenue)s, 0))
                          FROM res_partner
                         WHERE id = commercial_partner_id
                           AND relationship_tier_id ? %(key)s
                      GROUP BY 1""",
+                    tier_id=Writer._stored_sql(
+                        "res_partner", "relationship_tier_id", key
+                    ),
+                    revenue=Writer._stored_sql("res_partner", "period_revenue", key),
                     key=key,
                 )
             )
