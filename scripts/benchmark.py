@@ -8,6 +8,7 @@ time, peak memory (RSS growth of that process), SQL queries and rows written,
 with the ratio to the raw SQL revenue aggregate measured in the same run.
 
     python3 scripts/benchmark.py [--partners 100000] [--lines 1000000] [--keep]
+                                 [--screens]
 
 Uses the Python that runs it (it must import odoo) and a local PostgreSQL;
 the database ``crm_relationship_bench`` (or ``$CRM_RELATIONSHIP_BENCH_DB``) is
@@ -209,32 +210,33 @@ def _classify_nightly(env):
 
 def _nightly_floor(env):
     """What any nightly run must do under the business rules, and nothing
-    else (rolled back): the company-wide ranks and RFM quintiles, and the
-    rewrite of the two figures that move for most customers every night (the
-    revenue rank, and the lifetime value scaled by the company's measured
-    retention) of as many partners as the nightly run wrote."""
+    else (rolled back): the company-wide ranks and RFM quintiles, the retention
+    as of the last month end, and the rewrite of one figure of as many
+    partners as the nightly run wrote."""
     from odoo.tools import SQL
+
+    from odoo.addons.crm_relationship.tools import lifetime_value
 
     company = env.ref("base.main_company")
     facts = env["crm.relationship.facts"]
+    next_day = date.fromisoformat(NEXT_DAY)
     env.cr.execute("SET LOCAL jit = off")
     env.cr.execute("SET LOCAL work_mem = '64MB'")
     started = time.perf_counter()
     env.cr.execute(
         SQL(
             "CREATE TEMP TABLE bench_ranked AS %s",
-            facts._ranked_sales_sql(company, date.fromisoformat(NEXT_DAY)),
+            facts._ranked_sales_sql(company, next_day),
         )
     )
+    facts._retention_counts(company, lifetime_value.retention_date(next_day))
     ranked = time.perf_counter() - started
     started = time.perf_counter()
     env.cr.execute(
         """UPDATE res_partner
-              SET relationship_revenue_rank = relationship_revenue_rank
-                      || jsonb_build_object(%(key)s, 7),
-                  lifetime_value = lifetime_value || jsonb_build_object(%(key)s, 7.5)
+              SET period_revenue = period_revenue || jsonb_build_object(%(key)s, 7.5)
             WHERE id IN (SELECT id FROM res_partner
-                          WHERE relationship_revenue_rank ? %(key)s
+                          WHERE period_revenue ? %(key)s
                           ORDER BY id LIMIT %(limit)s)""",
         {
             "key": str(company.id),
@@ -245,8 +247,8 @@ def _nightly_floor(env):
     rewrite = time.perf_counter() - started
     env.cr.rollback()
     _EXTRA.append(
-        f"ranks and quintiles {ranked:.2f} s, rewrite of {written} partners "
-        f"(two figures) {rewrite:.2f} s"
+        f"ranks, quintiles and retention {ranked:.2f} s, rewrite of {written} "
+        f"partners (one figure) {rewrite:.2f} s"
     )
     return written
 
@@ -438,6 +440,11 @@ def main():
     parser.add_argument(
         "--reuse", action="store_true", help="upgrade a kept database, no generation"
     )
+    parser.add_argument(
+        "--screens",
+        action="store_true",
+        help="then time the screens (scripts/benchmark_screens.py)",
+    )
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
@@ -458,6 +465,11 @@ def main():
             f"ratio to the raw aggregate: first {first['seconds'] / raw['seconds']:.1f}"
             f" x, unchanged {second['seconds'] / raw['seconds']:.1f} x, nightly "
             f"{nightly['seconds'] / raw['seconds']:.1f} x"
+        )
+        share = 100 * nightly["rows"] / max(first["rows"], 1)
+        print(
+            f"the nightly run rewrote {nightly['rows']} of {first['rows']} customers "
+            f"({share:.2f} %; goal: at most 2 %)"
         )
         os.environ["CRM_RELATIONSHIP_BENCH_WRITTEN"] = str(nightly["rows"])
         floor = measure("nightly_floor", "nightly floor (rolled back)")
@@ -480,6 +492,11 @@ def main():
             f"predictive run adds {predictive['seconds'] - first['seconds']:.1f} s "
             "to the first run (goal: at most 10 s)"
         )
+        if args.screens:
+            subprocess.run(
+                [sys.executable, str(REPO / "scripts" / "benchmark_screens.py")],
+                check=True,
+            )
     finally:
         if not args.keep:
             subprocess.run(["dropdb", "--if-exists", DB], check=True)

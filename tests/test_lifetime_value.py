@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from crm_relationship.tools import lifetime_value as ltv
@@ -40,3 +42,12 @@ def test_measured_retention_needs_twenty_customers():
     assert ltv.measured_retention(19, 19, 0.6) == 0.6
     assert ltv.measured_retention(20, 15, 0.6) == 0.75
     assert ltv.measured_retention(0, 0, 0.45) == 0.45
+
+
+def test_retention_is_measured_at_the_last_month_end():
+    assert ltv.retention_date(date(2026, 6, 30)) == date(2026, 6, 30)
+    assert ltv.retention_date(date(2026, 7, 1)) == date(2026, 6, 30)
+    assert ltv.retention_date(date(2026, 7, 30)) == date(2026, 6, 30)
+    assert ltv.retention_date(date(2026, 3, 1)) == date(2026, 2, 28)
+    assert ltv.retention_date(date(2024, 2, 29)) == date(2024, 2, 29)
+    assert ltv.retention_date(date(2027, 1, 15)) == date(2026, 12, 31)

@@ -8,6 +8,8 @@ from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..tools import lifetime_value
+
 _logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
@@ -184,7 +186,11 @@ class CrmRelationshipClassification(models.AbstractModel):
         fits, fit_result = Prediction._fit(company, as_of, partner_ids)
         if with_stored and fit_result is not None:
             company._relationship_store_fit(fit_result, as_of)
-        context = Rules._rules_context(company, as_of, RunFacts._population(), fits)
+        population = (
+            RunFacts._buyers(),
+            *self._lifetime_retention(company, as_of, partner_ids is None, with_stored),
+        )
+        context = Rules._rules_context(company, as_of, population, fits)
         for rows in RunFacts._read(company, with_stored):
             Prediction._predict_batch(rows, context)
             batch = {}
@@ -197,6 +203,25 @@ class CrmRelationshipClassification(models.AbstractModel):
                 raise failures.first_error
             yield batch
         RunFacts._drop()
+
+    @api.model
+    def _lifetime_retention(self, company, as_of, full, keep):
+        """``(active in the previous window, retained)`` of ``company`` as of
+        the last month end on or before ``as_of``: the retention of the lifetime
+        value, which thus moves once a month. A full run measures it (and, with
+        ``keep``, the company keeps it); a partial run reuses what the last full
+        run of the same month end measured rather than reading the company's
+        invoices of two windows."""
+        day = lifetime_value.retention_date(as_of)
+        if not full and company.relationship_retention_date == day:
+            return (
+                company.relationship_retention_previous,
+                company.relationship_retention_retained,
+            )
+        counts = self.env["crm.relationship.facts"]._retention_counts(company, day)
+        if full and keep:
+            company._relationship_store_retention(day, counts)
+        return counts
 
     @api.model
     def _auto_commit(self):

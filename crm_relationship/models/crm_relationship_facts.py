@@ -1,3 +1,4 @@
+import functools
 from datetime import datetime, time, timedelta
 
 from odoo import api, models
@@ -15,6 +16,12 @@ REVENUE_FIELDS = [
     "payment_state",
     "state",
 ]
+# the RFM score 1..5 of a cumulative share (docs/rules.md, RFM)
+QUINTILE = "GREATEST(1, CEIL(ROUND((5 * %s)::numeric, 9)))::int"
+# a partial run of at most this many customers places each by counting the
+# population above and below it (one pass); more are placed by window functions
+# (one sort of the population per ordering)
+PLACE_BY_COUNTING = 20
 
 
 def revenue_move_sql(alias=None):
@@ -116,9 +123,7 @@ class CrmRelationshipFacts(models.AbstractModel):
         among the customers with revenue > 0 in the window: the rank by revenue
         (ties by partner id), the RFM quintile scores (``ceil(5 * cume_dist())``,
         docs/rules.md, RFM)."""
-        quintile = (
-            "GREATEST(1, CEIL(ROUND((5 * CUME_DIST() OVER (%s))::numeric, 9)))::int"
-        )
+        quintile = QUINTILE % "CUME_DIST() OVER (%s)"
         return SQL(
             """
             SELECT s.*,
@@ -128,12 +133,7 @@ class CrmRelationshipFacts(models.AbstractModel):
                    CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
                    CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
                    CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score,
-                   COUNT(*) FILTER (WHERE s.revenue > 0) OVER () AS buyers,
-                   COUNT(*) FILTER (WHERE s.previous_purchases > 0) OVER ()
-                       AS previous_buyers,
-                   COUNT(*) FILTER (WHERE s.previous_purchases > 0
-                                      AND s.purchases > 0) OVER ()
-                       AS returning_buyers
+                   COUNT(*) FILTER (WHERE s.revenue > 0) OVER () AS buyers
               FROM (%(sales)s) s
             """,
             recency=SQL(
@@ -143,6 +143,134 @@ class CrmRelationshipFacts(models.AbstractModel):
             monetary=SQL(quintile % "PARTITION BY s.revenue > 0 ORDER BY s.revenue"),
             sales=self._sales_sql(company, as_of),
         )
+
+    @api.model
+    def _placed_sales_sql(self, company, as_of, partner_ids):
+        """``_ranked_sales_sql`` of the commercial partners ``partner_ids`` only,
+        placed among the others from what the last classification stored (their
+        revenue, purchases and last purchase of the window) instead of
+        recomputing the whole company: the sales of the few, one scan of the
+        stored figures. When nothing else changed since that classification,
+        the figures equal those of a full run.
+
+        The cumulative share of a quintile is the share of the population with
+        a value up to the customer's own, as ``CUME_DIST()`` counts it."""
+        self.env["res.partner"].flush_model(
+            [
+                "commercial_partner_id",
+                "period_revenue",
+                "purchase_count",
+                "last_purchase_date",
+            ]
+        )
+        stored = functools.partial(
+            self.env["crm.relationship.writer"]._stored_sql, "p", key=str(company.id)
+        )
+        population = SQL(
+            """
+            WITH s AS MATERIALIZED (
+                     SELECT * FROM (%(sales)s) s WHERE s.pid = ANY(%(ids)s)),
+                 -- the customers with revenue > 0: the partners of the run from
+                 -- their sales, the others from what they hold
+                 population AS MATERIALIZED (
+                     SELECT pid, revenue, purchases, last_purchase
+                       FROM s WHERE revenue > 0
+                  UNION ALL
+                     SELECT p.id, %(revenue)s, %(purchases)s, %(last_purchase)s
+                       FROM res_partner p
+                      WHERE p.id = p.commercial_partner_id
+                        AND p.id != ALL(%(ids)s) AND %(revenue)s > 0)""",
+            sales=self._sales_sql(company, as_of),
+            ids=list(partner_ids),
+            revenue=stored("period_revenue"),
+            purchases=SQL("COALESCE(%s, 0)", stored("purchase_count")),
+            last_purchase=stored("last_purchase_date"),
+        )
+        if len(partner_ids) <= PLACE_BY_COUNTING:
+            # a few customers: count who is above or below each of them in
+            # one pass over the population (no sort of the whole company)
+            share = "(c.%s::float8 / c.buyers)"
+            return SQL(
+                """%(population)s
+            SELECT s.*,
+                   CASE WHEN s.revenue > 0 THEN c.above::int + 1 END AS revenue_rank,
+                   CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
+                   CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
+                   CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score,
+                   c.buyers
+              FROM s, LATERAL (
+                   SELECT COUNT(*) AS buyers,
+                          COUNT(*) FILTER (WHERE o.revenue > s.revenue
+                                              OR o.revenue = s.revenue
+                                             AND o.pid < s.pid) AS above,
+                          COUNT(*) FILTER (WHERE o.last_purchase <= s.last_purchase)
+                              AS recent,
+                          COUNT(*) FILTER (WHERE o.purchases <= s.purchases)
+                              AS frequent,
+                          COUNT(*) FILTER (WHERE o.revenue <= s.revenue) AS spent
+                     FROM population o) c
+                """,
+                population=population,
+                recency=SQL(QUINTILE % (share % "recent")),
+                frequency=SQL(QUINTILE % (share % "frequent")),
+                monetary=SQL(QUINTILE % (share % "spent")),
+            )
+        return SQL(
+            """%(population)s,
+                 placed AS (
+                     SELECT pid,
+                            (ROW_NUMBER() OVER (ORDER BY revenue DESC, pid))::int
+                                AS revenue_rank,
+                            %(recency)s AS recency_score,
+                            %(frequency)s AS frequency_score,
+                            %(monetary)s AS monetary_score
+                       FROM population)
+            SELECT s.*, pl.revenue_rank, pl.recency_score, pl.frequency_score,
+                   pl.monetary_score,
+                   (SELECT COUNT(*) FROM population) AS buyers
+              FROM s LEFT JOIN placed pl ON pl.pid = s.pid
+            """,
+            population=population,
+            recency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY last_purchase)"),
+            frequency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY purchases)"),
+            monetary=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY revenue)"),
+        )
+
+    @api.model
+    def _retention_sql(self, company, as_of):
+        """The customers active (revenue > 0) in the window before the one
+        ending on ``as_of``, and those of them active again in it: DESIGN's
+        retention, the KPI ``retention_rate`` and, measured as of the last month
+        end, the retention of the lifetime value. One row per such customer:
+        ``pid``, ``retained``."""
+        months = company.relationship_window_months
+        start = window_start(as_of, months)
+        return SQL(
+            """SELECT m.commercial_partner_id AS pid,
+                      COALESCE(SUM(m.amount_untaxed_signed)
+                          FILTER (WHERE m.invoice_date > %(start)s), 0) > 0
+                          AS retained
+                 FROM account_move m
+                WHERE %(moves)s AND m.invoice_date > %(previous_start)s
+             GROUP BY m.commercial_partner_id
+               HAVING COALESCE(SUM(m.amount_untaxed_signed)
+                          FILTER (WHERE m.invoice_date <= %(start)s), 0) > 0""",
+            start=start,
+            previous_start=window_start(as_of, months, 2),
+            moves=self._revenue_moves_sql(company, as_of),
+        )
+
+    @api.model
+    def _retention_counts(self, company, as_of):
+        """``(active in the previous window, retained)`` of ``company`` at
+        ``as_of`` (see ``_retention_sql``)."""
+        [counts] = self.env.execute_query(
+            SQL(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE retained) FROM (%s) r",
+                self._retention_sql(company, as_of),
+            )
+        )
+        return counts
 
     @api.model
     def _get_prospect_queries(self, company, as_of):

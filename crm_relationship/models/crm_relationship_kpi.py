@@ -558,6 +558,13 @@ class CrmRelationshipKpi(models.Model):
         tier_codes = {tier.id: tier.code for tier in tiers}
         revenue_tiers = {tier.id for tier in tiers if tier.tier_type == "revenue"}
         teams = self._kpi_partner_teams([row[0] for row in rows])
+        # active in the previous window: whether retained; the lifetime value
+        # reads the same fact (as of the last month end)
+        retention = dict(
+            self.env.execute_query(
+                self.env["crm.relationship.facts"]._retention_sql(company, as_of)
+            )
+        )
         return [
             {
                 "partner_id": pid,
@@ -574,6 +581,7 @@ class CrmRelationshipKpi(models.Model):
                 "health_band": band,
                 "expected_spend": spend,
                 "predicted_purchases": predicted,
+                "retained": retention.get(pid),
             }
             for (
                 pid,
@@ -682,8 +690,8 @@ class CrmRelationshipKpi(models.Model):
         tier's share of the company's revenue), else against the group's own.
         """
         active = [row for row in group if row["revenue"] > 0]
-        previous = [row for row in group if row["previous_revenue"] > 0]
-        retained = sum(1 for row in previous if row["revenue"] > 0)
+        previous = [row for row in group if row["retained"] is not None]
+        retained = sum(1 for row in previous if row["retained"])
         retention = kpi_rules.rate(retained, len(previous))
         revenue = sum(row["revenue"] for row in active)
         top_revenue = sum(

@@ -86,8 +86,9 @@ class CrmRelationshipRules(models.AbstractModel):
     @api.model
     def _rules_context(self, company, as_of, population, predictive=None):
         """The ``RulesContext`` of ``company`` at ``as_of``; ``population`` is
-        (buyers, previous buyers, returning buyers) of the company, None when
-        no customer of the run has sales; ``predictive`` the trusted fits."""
+        (buyers of the window, customers active in the previous window as of the
+        last month end and those of them retained) of the company, None when
+        unknown; ``predictive`` the trusted fits."""
         company = company.sudo()
         tiers = (
             self.env["crm.relationship.tier"]
@@ -188,7 +189,6 @@ class CrmRelationshipRules(models.AbstractModel):
             "rfm_frequency_score": row["frequency_score"],
             "rfm_monetary_score": row["monetary_score"],
             "rfm_segment": recency and rfm.rfm_segment(recency, row["frequency_score"]),
-            "relationship_revenue_rank": row["revenue_rank"],
             "region_scope": row["region_scope"],
         }
         values.update(self._care_values(row, tier, ctx))

@@ -12,7 +12,8 @@ class CrmRelationshipRunFacts(models.AbstractModel):
 
     Every fact of ``crm.relationship.facts`` is joined, with set-based
     queries, into one temporary table holding a row per customer in scope
-    (company-wide ranks and quintiles by SQL window functions), with what the
+    (company-wide ranks and quintiles by SQL window functions; on a partial run
+    the few customers placed among the figures the others hold), with what the
     partner holds now; the run reads it back in batches from a server-side
     cursor, so that memory depends on the batch size, not on the book.
     """
@@ -49,7 +50,7 @@ class CrmRelationshipRunFacts(models.AbstractModel):
         def only_scope(facts, column="pid"):
             """``facts`` of the partners in scope: on a partial run, a filter
             that PostgreSQL pushes into their aggregates (so a button on one
-            customer reads its own facts only; ranks stay company-wide)."""
+            customer reads its own facts only)."""
             if partner_ids is None:
                 return facts
             return SQL(
@@ -97,8 +98,7 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                    r.historical_revenue, r.purchases, r.previous_purchases,
                    r.first_purchase, r.last_purchase, r.quarters, r.unpaid,
                    r.revenue_rank, r.recency_score, r.frequency_score,
-                   r.monetary_score, r.buyers, r.previous_buyers,
-                   r.returning_buyers,
+                   r.monetary_score, r.buyers,
                    r.pid IS NOT NULL AS has_sales,
                    pr.pid IS NOT NULL AS prospect,
                    oc.pid IS NOT NULL AS overdue_complaint,
@@ -142,7 +142,9 @@ class CrmRelationshipRunFacts(models.AbstractModel):
              WHERE p.held OR r.pid IS NOT NULL OR pr.pid IS NOT NULL
                 """,
                 table=SQL.identifier(RUN_TABLE),
-                ranked=Facts._ranked_sales_sql(company, as_of),
+                ranked=Facts._ranked_sales_sql(company, as_of)
+                if partner_ids is None
+                else Facts._placed_sales_sql(company, as_of, partner_ids),
                 prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
                 held=held,
                 partner_scope=partner_scope,
@@ -240,18 +242,16 @@ class CrmRelationshipRunFacts(models.AbstractModel):
             cursor.close()
 
     @api.model
-    def _population(self):
-        """The company-wide counts the rules read, from the run table: buyers
-        (revenue > 0 in the window), buyers of the previous window and those of
-        them who bought again; None when no customer of the run has sales."""
+    def _buyers(self):
+        """The company's customers with revenue > 0 in the window, from the run
+        table (0 when no customer of the run has sales)."""
         rows = self.env.execute_query(
             SQL(
-                """SELECT buyers, previous_buyers, returning_buyers FROM %s
-                    WHERE buyers IS NOT NULL LIMIT 1""",
+                "SELECT buyers FROM %s WHERE buyers IS NOT NULL LIMIT 1",
                 SQL.identifier(RUN_TABLE),
             )
         )
-        return rows[0] if rows else None
+        return rows[0][0] if rows else 0
 
     @api.model
     def _drop(self):

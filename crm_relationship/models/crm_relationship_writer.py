@@ -21,7 +21,6 @@ CLASSIFICATION_FIELDS = {
     "rfm_frequency_score": "int",
     "rfm_monetary_score": "int",
     "rfm_segment": "str",
-    "relationship_revenue_rank": "int",
     "region_scope": "str",
     "care_stage_id": "id",
     "care_phase": "str",

@@ -5,8 +5,9 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import format_date
 
-from ..tools import clv, health
+from ..tools import clv, health, lifetime_value
 from ..tools.status import StatusParams
 from .groups import MANAGER_GROUP
 
@@ -98,6 +99,29 @@ class ResCompany(models.Model):
     relationship_fit_date = fields.Date("Fitted as of", readonly=True)
     relationship_fit_message = fields.Char(
         "Predictive fit", compute="_compute_relationship_fit_message"
+    )
+
+    # --- retention of the lifetime value, measured by the last full run ---
+    relationship_retention_date = fields.Date(
+        "Retention measured as of",
+        readonly=True,
+        help="The last month end on or before the date of the last company-wide "
+        "classification: the lifetime value uses the retention measured then.",
+    )
+    relationship_retention_previous = fields.Integer(
+        "Customers of the previous window",
+        readonly=True,
+        help="Customers with revenue in the window before the one ending on the "
+        "retention date.",
+    )
+    relationship_retention_retained = fields.Integer(
+        "Customers retained",
+        readonly=True,
+        help="Of them, those with revenue again in the window ending on the "
+        "retention date.",
+    )
+    relationship_retention_message = fields.Char(
+        "Retention in use", compute="_compute_relationship_retention_message"
     )
 
     # --- last company-wide classification ---
@@ -260,6 +284,40 @@ class ResCompany(models.Model):
                     minimum=clv.MIN_REPEAT_BUYERS,
                 )
             company.relationship_fit_message = message
+
+    @api.depends(
+        "relationship_retention_date",
+        "relationship_retention_previous",
+        "relationship_retention_retained",
+        "relationship_retention_fallback",
+    )
+    def _compute_relationship_retention_message(self):
+        for company in self:
+            previous = company.relationship_retention_previous
+            if not company.relationship_retention_date:
+                message = self.env._(
+                    "Not measured yet: the next classification measures it."
+                )
+            elif previous < lifetime_value.MIN_RETENTION_SAMPLE:
+                message = self.env._(
+                    "Fallback in use: %(previous)s customers of the previous window "
+                    "as of %(date)s, fewer than %(minimum)s.",
+                    previous=previous,
+                    date=format_date(self.env, company.relationship_retention_date),
+                    minimum=lifetime_value.MIN_RETENTION_SAMPLE,
+                )
+            else:
+                retained = company.relationship_retention_retained
+                rate = round(100 * retained / previous, 1)
+                message = self.env._(
+                    "Measured as of %(date)s: %(rate)s %% (%(retained)s of "
+                    "%(previous)s customers of the previous window bought again).",
+                    date=format_date(self.env, company.relationship_retention_date),
+                    rate=rate,
+                    retained=retained,
+                    previous=previous,
+                )
+            company.relationship_retention_message = message
 
     @api.constrains("relationship_clv_method")
     def _check_relationship_clv_method(self):
@@ -432,6 +490,24 @@ class ResCompany(models.Model):
                 and f"{type(error).__name__}: {error}",
             }
         )
+
+    def _relationship_store_retention(self, day, counts):
+        """Keep the retention a full classification measured as of ``day``
+        (``(previous window customers, retained)``), when it changed."""
+        self.ensure_one()
+        previous, retained = counts
+        if (
+            self.relationship_retention_date,
+            self.relationship_retention_previous,
+            self.relationship_retention_retained,
+        ) != (day, previous, retained):
+            self.sudo().write(
+                {
+                    "relationship_retention_date": day,
+                    "relationship_retention_previous": previous,
+                    "relationship_retention_retained": retained,
+                }
+            )
 
     def _relationship_store_fit(self, result, as_of):
         """Keep what a classification's fit found (``crm.relationship.

@@ -51,6 +51,9 @@ class ResConfigSettings(models.TransientModel):
     relationship_fit_message = fields.Char(
         related="company_id.relationship_fit_message"
     )
+    relationship_retention_message = fields.Char(
+        related="company_id.relationship_retention_message"
+    )
     relationship_fit_status = fields.Selection(
         related="company_id.relationship_fit_status"
     )

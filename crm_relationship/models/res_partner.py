@@ -3,6 +3,7 @@ from contextvars import ContextVar
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 from odoo.tools.misc import format_amount, format_date
 
 from ..tools.status import CustomerFacts, lost_after_months, needs_care_cause
@@ -198,10 +199,11 @@ class ResPartner(models.Model):
     )
     relationship_revenue_rank = fields.Integer(
         "Revenue rank",
-        company_dependent=True,
-        index=False,
-        readonly=True,
+        compute="_compute_relationship_revenue_rank",
         aggregator=False,
+        help="Rank by revenue of the analysis window among the company's customers "
+        "with revenue (1 = highest, ties by the older partner), from the revenues "
+        "of the last classification.",
     )
     region_scope = fields.Selection(
         [
@@ -250,6 +252,48 @@ class ResPartner(models.Model):
         "Internal customer",
         help="A department, branch or employee served like a customer.",
     )
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id", "period_revenue")
+    def _compute_relationship_revenue_rank(self):
+        """Read, never stored: a rank moves for every customer below one whose
+        revenue moved, so storing it would rewrite most partners every night."""
+        ranks = self._relationship_revenue_ranks(self.env.company)
+        for partner in self:
+            partner.relationship_revenue_rank = ranks.get(
+                partner.commercial_partner_id.id, 0
+            )
+
+    def _relationship_revenue_ranks(self, company):
+        """``{commercial partner id: rank}`` of the commercial partners of
+        ``self`` with revenue > 0 in ``company``: the rank by the stored revenue
+        of the window, descending, ties by partner id, among the company's
+        customers with revenue > 0 (DESIGN "Classification rules", rule 4), in
+        one query for the whole recordset."""
+        partner_ids = [
+            pid for pid in self.commercial_partner_id._ids if isinstance(pid, int)
+        ]
+        if not partner_ids:
+            return {}
+        self.env["res.partner"].flush_model(["commercial_partner_id", "period_revenue"])
+        revenue = self.env["crm.relationship.writer"]._stored_sql(
+            "p", "period_revenue", str(company.id)
+        )
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT id, rank::int FROM (
+                           SELECT p.id, ROW_NUMBER() OVER (
+                                      ORDER BY %(revenue)s DESC, p.id) AS rank
+                             FROM res_partner p
+                            WHERE p.id = p.commercial_partner_id
+                              AND %(revenue)s > 0) r
+                        WHERE r.id = ANY(%(ids)s)""",
+                    revenue=revenue,
+                    ids=partner_ids,
+                )
+            )
+        )
 
     @api.depends_context("company")
     @api.depends(

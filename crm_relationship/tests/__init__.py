@@ -17,3 +17,6 @@ from . import test_history
 from . import test_predictive
 from . import test_tier_simulation
 from . import test_cron_logging
+from . import test_revenue_rank
+from . import test_month_end_retention
+from . import test_recompute_one
