@@ -357,6 +357,7 @@ def main():
     ):
         subprocess.run(["dropdb", "--if-exists", "--force", DB], check=True)
         subprocess.run(["createdb", "-T", template, DB], check=True)
+        benchmark.upgrade_module()  # to the code of this checkout
     else:
         benchmark.setup_database(args.partners, args.lines)
         subprocess.run(["dropdb", "--if-exists", "--force", template], check=True)
