@@ -177,7 +177,11 @@ class CrmRelationshipClassification(models.AbstractModel):
         fits, fit_result = Prediction._fit(company, as_of, partner_ids)
         if with_stored and fit_result is not None:
             company._relationship_store_fit(fit_result, as_of)
-        context = Rules._rules_context(company, as_of, RunFacts._population(), fits)
+        context = Rules._rules_context(
+            company, as_of, RunFacts._population(), fits, full=partner_ids is None
+        )
+        if with_stored and partner_ids is None:
+            Rules._store_kotler(company, context)
         for rows in RunFacts._read(company, with_stored):
             Prediction._predict_batch(rows, context)
             batch = {}

@@ -11,6 +11,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import format_date, formatLang
 
 from ..tools import kpi as kpi_rules
+from ..tools import profit as profit_rules
 from ..tools.status import window_start
 from .groups import MANAGER_GROUP
 
@@ -37,6 +38,9 @@ CODE_BOUNDS = {
     "nps": (-100.0, 100.0),
     "program_roi": (-100.0, None),
     "average_health_score": (0.0, 100.0),
+    "total_profit": (None, None),
+    "top_20_profit_share": (0.0, None),
+    "whale_curve_peak": (0.0, None),
 }
 # months drawn by the trend of a dashboard card
 TREND_MONTHS = 12
@@ -481,6 +485,10 @@ class CrmRelationshipKpi(models.Model):
         results = {}
         customers = self._kpi_customer_facts(company, as_of)
         results.update(self._kpi_customer_values(customers, start))
+        # a company that measures no profit (margin rate, no cost to serve)
+        # sees the KPIs it saw before
+        if company._relationship_measures_profit():
+            results.update(self._kpi_profit_results(customers))
         results.update(self._kpi_feedback_values(company, as_of, start))
         results.update(self._kpi_care_values(company, as_of, customers))
         results.update(self._kpi_program_values(company, as_of, start))
@@ -512,6 +520,8 @@ class CrmRelationshipKpi(models.Model):
                     vals["health_band"],
                     vals["relationship_expected_spend"],
                     vals["predicted_purchases"],
+                    vals["period_profit"],
+                    vals["period_cost_to_serve"],
                 )
                 for batch in engine._iter_figures(company, as_of)
                 for pid, vals in batch.items()
@@ -544,6 +554,8 @@ class CrmRelationshipKpi(models.Model):
                 "health_band": band,
                 "expected_spend": spend,
                 "predicted_purchases": predicted,
+                "profit": customer_profit or 0.0,
+                "cost_to_serve": cost or 0.0,
             }
             for (
                 pid,
@@ -557,6 +569,8 @@ class CrmRelationshipKpi(models.Model):
                 band,
                 spend,
                 predicted,
+                customer_profit,
+                cost,
             ) in rows
         ]
 
@@ -576,7 +590,9 @@ class CrmRelationshipKpi(models.Model):
                           (health_score->>%(key)s)::int,
                           health_band->>%(key)s,
                           (relationship_expected_spend->>%(key)s)::float,
-                          (predicted_purchases->>%(key)s)::float
+                          (predicted_purchases->>%(key)s)::float,
+                          (period_profit->>%(key)s)::float,
+                          (period_cost_to_serve->>%(key)s)::float
                      FROM res_partner
                     WHERE id = commercial_partner_id
                       AND (first_purchase_date ? %(key)s OR period_revenue ? %(key)s
@@ -670,6 +686,40 @@ class CrmRelationshipKpi(models.Model):
             ),
             "top_tier_revenue_share": kpi_rules.rate(top_revenue, share_base),
             **self._kpi_health_values(group),
+        }
+
+    @api.model
+    def _kpi_profit_results(self, customers):
+        """``{code: [(value, False, team id)]}``: the profit KPIs of the
+        company and of each sales team."""
+        results = {}
+        by_team = {}
+        for row in customers:
+            if row["team_id"]:
+                by_team.setdefault(row["team_id"], []).append(row)
+        for team_id, group in [(False, customers), *by_team.items()]:
+            active = [row for row in group if row["revenue"] > 0]
+            for code, value in self._kpi_profit_values(active).items():
+                results.setdefault(code, []).append((value, False, team_id))
+        return results
+
+    @api.model
+    def _kpi_profit_values(self, active):
+        """Profit KPIs of the customers ``active`` (revenue > 0 in the window;
+        DESIGN "Profitability analysis and KPIs"); none without customers."""
+        if not active:
+            return {}
+        ordered = profit_rules.profits_in_order(
+            {row["partner_id"]: row["profit"] for row in active}
+        )
+        return {
+            "total_profit": sum(ordered),
+            "unprofitable_customers": sum(1 for value in ordered if value < 0),
+            "top_20_profit_share": profit_rules.top_profit_share(ordered),
+            "whale_curve_peak": profit_rules.whale_curve_peak(ordered),
+            "average_cost_to_serve": profit_rules.average_cost_to_serve(
+                row["cost_to_serve"] for row in active
+            ),
         }
 
     @api.model

@@ -124,7 +124,8 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                    oo.pid IS NOT NULL AS open_opportunity,
                    li.last_interaction,
                    p.locked_tier_id, p.locked_level, p.end_date, p.region_scope,
-                   p.stage_id, p.phase_auto, p.created
+                   p.stage_id, p.phase_auto, p.created,
+                   r.margin, r.historical_margin, r.cost_to_serve, r.profit
               FROM partners p
          LEFT JOIN ranked r ON r.pid = p.id
          LEFT JOIN (SELECT DISTINCT * FROM prospects) pr(pid) ON pr.pid = p.id
@@ -243,6 +244,19 @@ class CrmRelationshipRunFacts(models.AbstractModel):
             )
         )
         return rows[0] if rows else None
+
+    @api.model
+    def _buyers_profit(self):
+        """(revenue, profit, rank, locked tier id) of every customer of the
+        run with revenue > 0 in the window: what places the customers in the
+        revenue tiers, for Kotler's matrix (a full run holds them all)."""
+        return self.env.execute_query(
+            SQL(
+                """SELECT revenue, profit, revenue_rank, locked_tier_id FROM %s
+                    WHERE revenue > 0""",
+                SQL.identifier(RUN_TABLE),
+            )
+        )
 
     @api.model
     def _drop(self):

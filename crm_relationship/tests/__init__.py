@@ -14,3 +14,4 @@ from . import test_kpi_dashboard
 from . import test_health_score
 from . import test_history
 from . import test_predictive
+from . import test_profit

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..tools import tiering
+from ..tools import profit, tiering
 
 
 class CrmRelationshipTierSimulation(models.TransientModel):
@@ -19,6 +19,14 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     line_ids = fields.One2many("crm.relationship.tier.simulation.line", "simulation_id")
     customer_count = fields.Integer(
         "Customers with revenue", compute="_compute_customer_count"
+    )
+    tier_basis = fields.Selection(
+        [("revenue", "Revenue"), ("profit", "Profit")],
+        "Rank by",
+        required=True,
+        default=lambda self: self.env.company.relationship_tier_basis,
+        help="Preview the thresholds on the revenue or on the profit of the last "
+        "classification; applying keeps the company's setting.",
     )
 
     @api.model
@@ -87,8 +95,21 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         for wizard in self:
             wizard.customer_count = len(wizard._current_revenues())
 
+    def _current_profits(self, partner_ids):
+        """``{partner: profit}`` of ``partner_ids`` from the last classification."""
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, COALESCE((period_profit->>%(key)s)::float, 0)
+                     FROM res_partner WHERE id = ANY(%(ids)s)""",
+                key=str(self.company_id.id),
+                ids=list(partner_ids),
+            )
+        )
+        return dict(rows)
+
     def _simulate(self):
-        """``{tier: (customers, revenue)}`` for the thresholds being edited."""
+        """``{tier: (customers, revenue)}`` for the thresholds being edited, the
+        customers ranked by the wizard's basis."""
         self.ensure_one()
         revenues = self._current_revenues()
         rules = [
@@ -103,7 +124,13 @@ class CrmRelationshipTierSimulation(models.TransientModel):
             )
         ]
         result = {}
-        for pid, tier_id in tiering.assign_revenue_tiers(revenues, rules).items():
+        if self.tier_basis == "profit":
+            assigned = profit.assign_profit_tiers(
+                self._current_profits(revenues), rules
+            )
+        else:
+            assigned = tiering.assign_revenue_tiers(revenues, rules)
+        for pid, tier_id in assigned.items():
             count, amount = result.get(tier_id, (0, 0.0))
             result[tier_id] = (count + 1, amount + revenues[pid])
         return result
@@ -195,6 +222,7 @@ class CrmRelationshipTierSimulationLine(models.TransientModel):
         "simulation_id.line_ids.threshold_type",
         "simulation_id.line_ids.min_amount",
         "simulation_id.line_ids.top_percent",
+        "simulation_id.tier_basis",
     )
     def _compute_simulated(self):
         for simulation in self.simulation_id:
