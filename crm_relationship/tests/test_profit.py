@@ -353,6 +353,24 @@ class TestProfit(CrmRelationshipCommon):
         with self.assertRaises(ValidationError), self.env.cr.savepoint():
             self.phone.with_company(company).cost = -5.0
 
+    def test_bad_settings_are_refused_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("vi_VN")
+        settings = self.env["res.config.settings"].with_context(lang="vi_VN")
+        with (
+            self.assertRaisesRegex(
+                ValidationError, "Chi phí xử lý khiếu nại không được âm"
+            ),
+            self.env.cr.savepoint(),
+        ):
+            settings.create({"relationship_complaint_cost": -1.0}).execute()
+        with (
+            self.assertRaisesRegex(ValidationError, "Ma trận Kotler cần"),
+            self.env.cr.savepoint(),
+        ):
+            settings.create({"relationship_kotler_few_share": 40.0}).execute()
+        self.assertEqual(self.company.relationship_complaint_cost, 0.0)
+        self.assertEqual(self.company.relationship_kotler_few_share, 5.0)
+
     def test_margin_warning_without_product_costs(self):
         company = self.env["res.company"].create({"name": "Công ty Không Giá Vốn"})
         company.relationship_margin_source = "product_cost"
