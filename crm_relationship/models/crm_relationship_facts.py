@@ -161,7 +161,9 @@ class CrmRelationshipFacts(models.AbstractModel):
             """,
             margin=margin,
             sales=self._sales_sql(company, as_of),
-            margins=self._margins_sql(company, as_of)
+            margins=self._margins_sql(
+                company, as_of, history=company.relationship_clv_method == "bgnbd"
+            )
             if product_cost
             else SQL(
                 "SELECT NULL::int AS pid, NULL::numeric AS margin, "
@@ -171,11 +173,13 @@ class CrmRelationshipFacts(models.AbstractModel):
         )
 
     @api.model
-    def _margins_sql(self, company, as_of):
+    def _margins_sql(self, company, as_of, history=False):
         """Per commercial partner, Odoo's own invoice margin (the Margin of
         Invoicing > Reporting, ``account.invoice.report.price_margin``) of its
-        revenue moves (``_revenue_moves_sql``) in the window (``margin``) and
-        to date (``historical_margin``), in company currency.
+        revenue moves (``_revenue_moves_sql``) in the window (``margin``) and,
+        with ``history`` (the predictive method reads it), to date
+        (``historical_margin``, else NULL: only the window's lines are read),
+        in company currency.
 
         The report's own query is aggregated, not a copy of its formula: one
         definition (untaxed amount minus quantity in the product's unit times
@@ -195,14 +199,18 @@ class CrmRelationshipFacts(models.AbstractModel):
             """SELECT m.commercial_partner_id AS pid,
                       COALESCE(SUM(r.price_margin)
                           FILTER (WHERE m.invoice_date > %(start)s), 0) AS margin,
-                      COALESCE(SUM(r.price_margin), 0) AS historical_margin
+                      %(historical)s AS historical_margin
                  FROM (%(report)s) r
                  JOIN account_move m ON m.id = r.move_id
-                WHERE %(moves)s
+                WHERE %(moves)s %(window)s
              GROUP BY m.commercial_partner_id""",
             start=start,
+            historical=SQL("COALESCE(SUM(r.price_margin), 0)")
+            if history
+            else SQL("NULL::numeric"),
             report=Report._table_query,
             moves=self._revenue_moves_sql(company, as_of),
+            window=SQL("") if history else SQL("AND m.invoice_date > %s", start),
         )
 
     @api.model

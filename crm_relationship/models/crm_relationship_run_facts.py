@@ -247,16 +247,22 @@ class CrmRelationshipRunFacts(models.AbstractModel):
 
     @api.model
     def _buyers_profit(self):
-        """(revenue, profit, rank, locked tier id) of every customer of the
-        run with revenue > 0 in the window: what places the customers in the
-        revenue tiers, for Kotler's matrix (a full run holds them all)."""
-        return self.env.execute_query(
-            SQL(
-                """SELECT revenue, profit, revenue_rank, locked_tier_id FROM %s
-                    WHERE revenue > 0""",
-                SQL.identifier(RUN_TABLE),
-            )
+        """Yield (revenue, profit, rank, locked tier id) of every customer of
+        the run with revenue > 0 in the window, what places the customers in
+        the revenue tiers, for Kotler's matrix (a full run holds them all);
+        streamed READ_BATCH_SIZE rows at a time, so memory stays flat."""
+        query = SQL(
+            "SELECT revenue, profit, revenue_rank, locked_tier_id FROM %s "
+            "WHERE revenue > 0",
+            SQL.identifier(RUN_TABLE),
         )
+        cursor = self.env.cr._cnx.cursor("crm_relationship_run_buyers")
+        try:
+            cursor.execute(query.code, query.params)
+            while records := cursor.fetchmany(READ_BATCH_SIZE):
+                yield from records
+        finally:
+            cursor.close()
 
     @api.model
     def _drop(self):
