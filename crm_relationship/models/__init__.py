@@ -15,6 +15,7 @@ from . import crm_relationship_prediction
 from . import crm_relationship_history
 from . import crm_relationship_classification
 from . import crm_relationship_care_scheduler
+from . import crm_relationship_whale_curve
 from . import account_move
 from . import ir_module_module
 from . import mail_activity
@@ -25,6 +26,7 @@ from . import res_partner_care
 from . import res_partner_feedback
 from . import res_partner_health
 from . import res_partner_lifecycle
+from . import res_partner_profit
 from . import res_users
 from . import crm_relationship_kpi
 from . import crm_relationship_kpi_value

@@ -190,7 +190,11 @@ class CrmRelationshipClassification(models.AbstractModel):
             RunFacts._buyers(),
             *self._lifetime_retention(company, as_of, partner_ids is None, with_stored),
         )
-        context = Rules._rules_context(company, as_of, population, fits)
+        context = Rules._rules_context(
+            company, as_of, population, fits, full=partner_ids is None
+        )
+        if with_stored and partner_ids is None:
+            Rules._store_kotler(company, context)
         for rows in RunFacts._read(company, with_stored):
             Prediction._predict_batch(rows, context)
             batch = {}

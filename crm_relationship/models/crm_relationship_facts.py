@@ -119,16 +119,17 @@ class CrmRelationshipFacts(models.AbstractModel):
 
     @api.model
     def _ranked_sales_sql(self, company, as_of):
-        """``_sales_sql`` with what compares a customer to the whole company,
-        among the customers with revenue > 0 in the window: the rank by revenue
-        (ties by partner id), the RFM quintile scores (``ceil(5 * cume_dist())``,
-        docs/rules.md, RFM)."""
+        """``_sales_sql`` (with ``_profit_sql``'s figures) and what compares a
+        customer to the whole company, among the customers with revenue > 0 in
+        the window: the rank by revenue, or by profit when the company's tiers
+        are by profit (ties by partner id), the RFM quintile scores
+        (``ceil(5 * cume_dist())``, docs/rules.md, RFM)."""
         quintile = QUINTILE % "CUME_DIST() OVER (%s)"
         return SQL(
             """
             SELECT s.*,
                    CASE WHEN s.revenue > 0 THEN (ROW_NUMBER() OVER (
-                       PARTITION BY s.revenue > 0 ORDER BY s.revenue DESC, s.pid))::int
+                       PARTITION BY s.revenue > 0 ORDER BY %(basis)s DESC, s.pid))::int
                    END AS revenue_rank,
                    CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
                    CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
@@ -141,7 +142,160 @@ class CrmRelationshipFacts(models.AbstractModel):
             ),
             frequency=SQL(quintile % "PARTITION BY s.revenue > 0 ORDER BY s.purchases"),
             monetary=SQL(quintile % "PARTITION BY s.revenue > 0 ORDER BY s.revenue"),
+            sales=self._profit_sql(company, as_of),
+            # the tiers' basis (DESIGN "Profit, not sales volume"): an
+            # unprofitable customer ranks last
+            basis=SQL(
+                "s.profit"
+                if company.relationship_tier_basis == "profit"
+                else "s.revenue"
+            ),
+        )
+
+    @api.model
+    def _profit_sql(self, company, as_of):
+        """``_sales_sql`` with the customer's profitability in the window
+        (DESIGN "Profit, not sales volume"), columns added at the end:
+        ``margin`` (gross margin GM: revenue times the company's margin rate,
+        or Odoo's own invoice margin with the source ``product_cost``),
+        ``historical_margin`` (GM to date, ``product_cost`` only),
+        ``cost_to_serve`` (CS) and ``profit`` (PR = GM - CS)."""
+        product_cost = company.relationship_margin_source == "product_cost"
+        margin = (
+            SQL("COALESCE(gm.margin, 0)")
+            if product_cost
+            else SQL("s.revenue * %s::numeric", company.relationship_margin_rate / 100)
+        )
+        return SQL(
+            """
+            SELECT s.*, %(margin)s AS margin, gm.historical_margin,
+                   COALESCE(cs.cost_to_serve, 0) AS cost_to_serve,
+                   %(margin)s - COALESCE(cs.cost_to_serve, 0) AS profit
+              FROM (%(sales)s) s
+         LEFT JOIN (%(margins)s) gm ON gm.pid = s.pid
+         LEFT JOIN (%(costs)s) cs ON cs.pid = s.pid
+            """,
+            margin=margin,
             sales=self._sales_sql(company, as_of),
+            margins=self._margins_sql(
+                company, as_of, history=company.relationship_clv_method == "bgnbd"
+            )
+            if product_cost
+            else SQL(
+                "SELECT NULL::int AS pid, NULL::numeric AS margin, "
+                "NULL::numeric AS historical_margin WHERE FALSE"
+            ),
+            costs=self._cost_to_serve_sql(company, as_of),
+        )
+
+    @api.model
+    def _margins_sql(self, company, as_of, history=False):
+        """Per commercial partner, Odoo's own invoice margin (the Margin of
+        Invoicing > Reporting, ``account.invoice.report.price_margin``) of its
+        revenue moves (``_revenue_moves_sql``) in the window (``margin``) and,
+        with ``history`` (the predictive method reads it), to date
+        (``historical_margin``, else NULL: only the window's lines are read),
+        in company currency.
+
+        The report's own query is aggregated, not a copy of its formula: one
+        definition (untaxed amount minus quantity in the product's unit times
+        the product's cost in the line's company, the opposite for a credit
+        note), so that the figures equal the report's to the cent. Read as of
+        the company alone, its currency table converts at the rate 1.
+        """
+        Report = (
+            self.env["account.invoice.report"]
+            .sudo()
+            .with_context(allowed_company_ids=company.ids)
+        )
+        for model, fnames in Report._depends.items():
+            self.env[model].flush_model(fnames)
+        start = window_start(as_of, company.relationship_window_months)
+        return SQL(
+            """SELECT m.commercial_partner_id AS pid,
+                      COALESCE(SUM(r.price_margin)
+                          FILTER (WHERE m.invoice_date > %(start)s), 0) AS margin,
+                      %(historical)s AS historical_margin
+                 FROM (%(report)s) r
+                 JOIN account_move m ON m.id = r.move_id
+                WHERE %(moves)s %(window)s
+             GROUP BY m.commercial_partner_id""",
+            start=start,
+            historical=SQL("COALESCE(SUM(r.price_margin), 0)")
+            if history
+            else SQL("NULL::numeric"),
+            report=Report._table_query,
+            moves=self._revenue_moves_sql(company, as_of),
+            window=SQL("") if history else SQL("AND m.invoice_date > %s", start),
+        )
+
+    @api.model
+    def _cost_to_serve_sql(self, company, as_of):
+        """Per commercial partner, its cost to serve CS in ``company`` over the
+        window ending on ``as_of``: each interaction dated in it times the
+        company's cost of its channel, plus each complaint received in it
+        (UTC days) times the company's complaint cost. An empty select when
+        the company has no cost (no scan)."""
+        costs = [
+            (channel.id, channel.cost)
+            for channel in self.env["crm.relationship.channel"]
+            .sudo()
+            .with_company(company)
+            .with_context(active_test=False)
+            .search([])
+            if channel.cost
+        ]
+        complaint_cost = company.relationship_complaint_cost
+        selects = []
+        start = window_start(as_of, company.relationship_window_months)
+        if costs:
+            self.env["crm.relationship.interaction"].flush_model(
+                ["channel_id", "company_id", "date", "partner_id"]
+            )
+            selects.append(
+                SQL(
+                    """SELECT p.commercial_partner_id AS pid, c.cost
+                         FROM crm_relationship_interaction i
+                         JOIN (VALUES %(costs)s) c(channel_id, cost)
+                           ON c.channel_id = i.channel_id
+                         JOIN res_partner p ON p.id = i.partner_id
+                        WHERE i.company_id = %(company)s
+                          AND i.date > %(start)s AND i.date <= %(as_of)s""",
+                    costs=SQL(", ").join(
+                        SQL("(%s, %s::numeric)", cid, cost) for cid, cost in costs
+                    ),
+                    company=company.id,
+                    start=start,
+                    as_of=as_of,
+                )
+            )
+        if complaint_cost:
+            self.env["crm.relationship.feedback"].flush_model(
+                ["company_id", "date_received", "feedback_type", "partner_id"]
+            )
+            selects.append(
+                SQL(
+                    """SELECT p.commercial_partner_id AS pid, %(cost)s::numeric
+                         FROM crm_relationship_feedback f
+                         JOIN res_partner p ON p.id = f.partner_id
+                        WHERE f.company_id = %(company)s
+                          AND f.feedback_type = 'complaint'
+                          AND f.date_received >= %(start)s
+                          AND f.date_received < %(end)s""",
+                    cost=complaint_cost,
+                    company=company.id,
+                    start=datetime.combine(start + timedelta(days=1), time.min),
+                    end=datetime.combine(as_of + timedelta(days=1), time.min),
+                )
+            )
+        if not selects:
+            return SQL(
+                "SELECT NULL::int AS pid, NULL::numeric AS cost_to_serve WHERE FALSE"
+            )
+        return SQL(
+            "SELECT pid, SUM(cost) AS cost_to_serve "
+            "FROM (%s) c(pid, cost) GROUP BY pid",
+            SQL(" UNION ALL ").join(selects),
         )
 
     @api.model
@@ -180,7 +334,7 @@ class CrmRelationshipFacts(models.AbstractModel):
                        FROM res_partner p
                       WHERE p.id = p.commercial_partner_id
                         AND p.id != ALL(%(ids)s) AND %(revenue)s > 0)""",
-            sales=self._sales_sql(company, as_of),
+            sales=self._profit_sql(company, as_of),
             ids=list(partner_ids),
             revenue=stored("period_revenue"),
             purchases=SQL("COALESCE(%s, 0)", stored("purchase_count")),

@@ -12,6 +12,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import format_date, formatLang
 
 from ..tools import kpi as kpi_rules
+from ..tools import profit as profit_rules
 from ..tools.status import window_start
 from .crm_relationship_writer import company_value_sql
 from .groups import MANAGER_GROUP
@@ -41,6 +42,9 @@ CODE_BOUNDS = {
     "nps": (-100.0, 100.0),
     "program_roi": (-100.0, None),
     "average_health_score": (0.0, 100.0),
+    "total_profit": (None, None),
+    "top_20_profit_share": (0.0, None),
+    "whale_curve_peak": (0.0, None),
 }
 # months drawn by the trend of a dashboard card
 TREND_MONTHS = 12
@@ -511,6 +515,10 @@ class CrmRelationshipKpi(models.Model):
         results = {}
         customers = self._kpi_customer_facts(company, as_of)
         results.update(self._kpi_customer_values(customers, start))
+        # a company that measures no profit (margin rate, no cost to serve)
+        # sees the KPIs it saw before
+        if company._relationship_measures_profit():
+            results.update(self._kpi_profit_results(customers))
         results.update(self._kpi_feedback_values(company, as_of, start))
         results.update(self._kpi_care_values(company, as_of, customers))
         results.update(self._kpi_program_values(company, as_of, start))
@@ -542,6 +550,8 @@ class CrmRelationshipKpi(models.Model):
                     vals["health_band"],
                     vals["relationship_expected_spend"],
                     vals["predicted_purchases"],
+                    vals["period_profit"],
+                    vals["period_cost_to_serve"],
                 )
                 for batch in engine._iter_figures(company, as_of)
                 for pid, vals in batch.items()
@@ -582,6 +592,8 @@ class CrmRelationshipKpi(models.Model):
                 "expected_spend": spend,
                 "predicted_purchases": predicted,
                 "retained": retention.get(pid),
+                "profit": customer_profit or 0.0,
+                "cost_to_serve": cost or 0.0,
             }
             for (
                 pid,
@@ -595,6 +607,8 @@ class CrmRelationshipKpi(models.Model):
                 band,
                 spend,
                 predicted,
+                customer_profit,
+                cost,
             ) in rows
         ]
 
@@ -625,6 +639,8 @@ class CrmRelationshipKpi(models.Model):
                         "health_band",
                         "relationship_expected_spend",
                         "predicted_purchases",
+                        "period_profit",
+                        "period_cost_to_serve",
                     )
                 ),
                 key=key,
@@ -716,6 +732,40 @@ class CrmRelationshipKpi(models.Model):
             ),
             "top_tier_revenue_share": kpi_rules.rate(top_revenue, share_base),
             **self._kpi_health_values(group),
+        }
+
+    @api.model
+    def _kpi_profit_results(self, customers):
+        """``{code: [(value, False, team id)]}``: the profit KPIs of the
+        company and of each sales team."""
+        results = {}
+        by_team = {}
+        for row in customers:
+            if row["team_id"]:
+                by_team.setdefault(row["team_id"], []).append(row)
+        for team_id, group in [(False, customers), *by_team.items()]:
+            active = [row for row in group if row["revenue"] > 0]
+            for code, value in self._kpi_profit_values(active).items():
+                results.setdefault(code, []).append((value, False, team_id))
+        return results
+
+    @api.model
+    def _kpi_profit_values(self, active):
+        """Profit KPIs of the customers ``active`` (revenue > 0 in the window;
+        DESIGN "Profitability analysis and KPIs"); none without customers."""
+        if not active:
+            return {}
+        ordered = profit_rules.profits_in_order(
+            {row["partner_id"]: row["profit"] for row in active}
+        )
+        return {
+            "total_profit": sum(ordered),
+            "unprofitable_customers": sum(1 for value in ordered if value < 0),
+            "top_20_profit_share": profit_rules.top_profit_share(ordered),
+            "whale_curve_peak": profit_rules.whale_curve_peak(ordered),
+            "average_cost_to_serve": profit_rules.average_cost_to_serve(
+                row["cost_to_serve"] for row in active
+            ),
         }
 
     @api.model

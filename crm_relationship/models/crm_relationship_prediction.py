@@ -1,7 +1,7 @@
 from odoo import api, models
 from odoo.tools import SQL
 
-from ..tools import clv
+from ..tools import clv, profit
 from .crm_relationship_run_facts import RUN_TABLE
 
 
@@ -96,16 +96,37 @@ class CrmRelationshipPrediction(models.AbstractModel):
         alive = clv.probability_alive(bgnbd, x, t_x, age)
         purchases = clv.predicted_purchases(bgnbd, x, t_x, age)
         spend = clv.expected_average_spend(gamma_gamma, x, m)
+        # lifetime profit (DESIGN "Profit, not sales volume"): each customer's
+        # own margin rate over its history with the source product_cost, and
+        # the cost to serve charged while it is alive
+        margin_rate = ctx.margin_rate
+        if ctx.margin_source == "product_cost":
+            margin_rate = np.array(
+                [
+                    profit.customer_margin_rate(
+                        row["historical_margin"] or 0.0,
+                        row["historical_revenue"] or 0.0,
+                        ctx.margin_rate,
+                    )
+                    for row in scored
+                ],
+                dtype=float,
+            )
         value = clv.lifetime_value(
             bgnbd,
             x,
             t_x,
             age,
             spend,
-            ctx.margin_rate,
+            margin_rate,
             ctx.discount_rate,
             ctx.horizon_years,
         )
+        cost = np.array([row["cost_to_serve"] or 0.0 for row in scored], dtype=float)
+        if cost.any():
+            value = value - profit.alive_cost_charge(
+                cost, ctx.window_months, alive, ctx.monthly_discount
+            )
         for row, *figures in zip(
             scored,
             alive.tolist(),

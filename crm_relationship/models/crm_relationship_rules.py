@@ -3,12 +3,12 @@ import functools
 import json
 from collections import namedtuple
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from odoo import api, models
 
-from ..tools import care, health, lifetime_value, rfm, tiering
+from ..tools import care, health, lifetime_value, profit, rfm, tiering
 from ..tools.status import CustomerFacts, StatusParams, relationship_status
 
 # what the rules read of a tier, as plain data (the loop runs per customer)
@@ -38,6 +38,14 @@ class RulesContext:
     predictive: Mapping | None  # {"bgnbd", "gamma_gamma"}: the trusted fits
     likely_lost: float  # 0..1
     health_score: Callable  # tools.health.health_scorer of the company
+    margin_source: str  # rate | product_cost
+    tier_basis: str  # revenue | profit: what the revenue tiers rank
+    monthly_discount: float  # tools.profit.monthly_discount_sum of the company
+    # {tier id: tools.profit.KotlerClass} of the revenue tiers, as of this run
+    # (a full run) or of the last full run (a partial one)
+    kotler: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    # {tier id: its level} of the tiers by Kotler's matrix that have a class
+    kotler_levels: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,11 +92,13 @@ class CrmRelationshipRules(models.AbstractModel):
     _description = "Customer classification rules"
 
     @api.model
-    def _rules_context(self, company, as_of, population, predictive=None):
+    def _rules_context(self, company, as_of, population, predictive=None, full=False):
         """The ``RulesContext`` of ``company`` at ``as_of``; ``population`` is
         (buyers of the window, customers active in the previous window as of the
         last month end and those of them retained) of the company, None when
-        unknown; ``predictive`` the trusted fits."""
+        unknown; ``predictive`` the trusted fits. ``full``: the run holds every
+        customer of the company, so Kotler's classes of the tiers are measured
+        on it (else the last full run's)."""
         company = company.sudo()
         tiers = (
             self.env["crm.relationship.tier"]
@@ -121,7 +131,7 @@ class CrmRelationshipRules(models.AbstractModel):
             returning_buyers,
             company.relationship_retention_fallback / 100,
         )
-        return RulesContext(
+        ctx = RulesContext(
             as_of=as_of,
             tiers=MappingProxyType(infos),
             tier_rules=tuple(tiering.tier_rules(revenue_rules, buyers)),
@@ -142,7 +152,87 @@ class CrmRelationshipRules(models.AbstractModel):
             predictive=MappingProxyType(predictive) if predictive else None,
             likely_lost=company.relationship_likely_lost_threshold / 100,
             health_score=health.health_scorer(**company._relationship_health_params()),
+            margin_source=company.relationship_margin_source,
+            tier_basis=company.relationship_tier_basis,
+            monthly_discount=profit.monthly_discount_sum(
+                discount_rate, company.relationship_horizon_years
+            ),
         )
+        kotler = (
+            self._kotler_classes(company, ctx)
+            if full
+            else active_tiers._kotler_stored()
+        )
+        return replace(
+            ctx,
+            kotler=MappingProxyType(kotler),
+            kotler_levels=MappingProxyType(
+                {
+                    tier.id: kotler[tier.id].level
+                    for tier in active_tiers
+                    if tier.level_rule == "kotler"
+                    and tier.id in kotler
+                    and kotler[tier.id].level
+                }
+            ),
+        )
+
+    @api.model
+    def _kotler_classes(self, company, ctx):
+        """``{tier id: KotlerClass}`` of the revenue tiers of ``company`` from
+        the run's customers with revenue > 0 (DESIGN "Relationship levels by
+        Kotler's matrix"): each placed in its tier as ``_classify`` places it
+        (a locked tier counts), the tier's customers and profit against the
+        company's."""
+        counts, profits = {}, {}
+        population, total = 0, 0.0
+        for revenue, value, rank, locked in self.env[
+            "crm.relationship.run.facts"
+        ]._buyers_profit():
+            population += 1
+            total += value or 0.0
+            tier_id = (
+                locked
+                if locked in ctx.tiers
+                else self._revenue_tier_id(revenue, value, rank, ctx)
+            )
+            if tier_id:
+                counts[tier_id] = counts.get(tier_id, 0) + 1
+                profits[tier_id] = profits.get(tier_id, 0.0) + (value or 0.0)
+        params = company._relationship_kotler_params()
+        return {
+            tier_id: profit.kotler_class(
+                counts.get(tier_id, 0),
+                profits.get(tier_id, 0.0),
+                population,
+                total,
+                params,
+            )
+            for tier_id, info in ctx.tiers.items()
+            if info.tier_type == "revenue"
+        }
+
+    @api.model
+    def _store_kotler(self, company, ctx):
+        """Keep on the tiers their Kotler figures of this full run (shown on
+        the tier, read by the partial runs until the next full one)."""
+        tiers = self.env["crm.relationship.tier"].sudo().browse(list(ctx.kotler))
+        tiers._kotler_store(ctx.kotler, ctx.as_of)
+
+    @api.model
+    def _revenue_tier_id(self, revenue, value, rank, ctx):
+        return self._tier_by_basis(ctx.tier_rules, ctx.tier_basis, revenue, value, rank)
+
+    @api.model
+    def _tier_by_basis(self, rules, basis, revenue, value, rank):
+        """The revenue tier (``rules`` of ``tiering.tier_rules``) of a customer
+        with ``revenue`` > 0 whose tiers' ``basis`` figure (revenue or profit)
+        is ``value`` at ``rank``. By profit, a customer reaching no threshold
+        (a loss, say) still gets the last revenue tier. The tier simulation
+        previews with it too."""
+        if basis != "profit":
+            return tiering.revenue_tier(rules, revenue, rank)
+        return profit.profit_tier(rules, value or 0.0, rank)
 
     @api.model
     def _classify(self, row, ctx):
@@ -155,7 +245,9 @@ class CrmRelationshipRules(models.AbstractModel):
             tier = ctx.inactive
             if revenue > 0:
                 tier = tiers.get(
-                    tiering.revenue_tier(ctx.tier_rules, revenue, row["revenue_rank"])
+                    self._revenue_tier_id(
+                        revenue, row["profit"], row["revenue_rank"], ctx
+                    )
                 )
         else:
             tier = ctx.potential if row["prospect"] else None
@@ -177,7 +269,7 @@ class CrmRelationshipRules(models.AbstractModel):
                 facts, ctx.as_of, ctx.status_params
             ),
             "relationship_level": row["locked_level"]
-            or (tier and tier.relationship_level),
+            or (tier and (ctx.kotler_levels.get(tier.id) or tier.relationship_level)),
             "lifetime_value": self._lifetime_value(row, ctx),
             "historical_revenue": row["historical_revenue"],
             "period_revenue": revenue,
@@ -191,6 +283,7 @@ class CrmRelationshipRules(models.AbstractModel):
             "rfm_segment": recency and rfm.rfm_segment(recency, row["frequency_score"]),
             "region_scope": row["region_scope"],
         }
+        values.update(self._profit_values(row, ctx))
         values.update(self._care_values(row, tier, ctx))
         values.update(
             self.env["crm.relationship.prediction"]._predictive_values(row, ctx)
@@ -201,17 +294,38 @@ class CrmRelationshipRules(models.AbstractModel):
         return values
 
     @api.model
+    def _profit_values(self, row, ctx):
+        """Gross margin, cost to serve and profit of the window (DESIGN
+        "Profit, not sales volume"), as the facts computed them."""
+        revenue = row["revenue"] or 0.0
+        customer_profit = row["profit"] or 0.0
+        return {
+            "period_margin": row["margin"],
+            "period_cost_to_serve": row["cost_to_serve"],
+            "period_profit": row["profit"],
+            "is_unprofitable": profit.is_unprofitable(revenue, customer_profit),
+        }
+
+    @api.model
     def _lifetime_value(self, row, ctx):
-        """Lifetime value by the company's method: ``bgnbd`` when the company's
-        fit is trusted (predicted for the batch), else ``retention``."""
+        """Lifetime value, that is lifetime profit, by the company's method:
+        ``bgnbd`` when the company's fit is trusted (predicted for the batch),
+        else ``retention`` with m = PR * 12 / W (negative for a customer who
+        loses money)."""
         if "_predicted" in row:
             return row["_predicted"][3]
         if not row["revenue"] or row["revenue"] <= 0:
             return 0.0
-        margin = lifetime_value.annual_margin(
-            row["revenue"], ctx.window_months, ctx.margin_rate
+        if ctx.margin_source == "product_cost":
+            margin = lifetime_value.annual_margin(row["margin"], ctx.window_months, 1.0)
+        else:
+            margin = lifetime_value.annual_margin(
+                row["revenue"], ctx.window_months, ctx.margin_rate
+            )
+        annual = profit.annual_profit(
+            margin, row["cost_to_serve"] or 0.0, ctx.window_months
         )
-        return margin * ctx.ltv_factor
+        return annual * ctx.ltv_factor
 
     @api.model
     def _care_values(self, row, tier, ctx):

@@ -125,7 +125,8 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                    oo.pid IS NOT NULL AS open_opportunity,
                    li.last_interaction,
                    p.locked_tier_id, p.locked_level, p.end_date, p.region_scope,
-                   p.stage_id, p.phase_auto, p.created
+                   p.stage_id, p.phase_auto, p.created,
+                   r.margin, r.historical_margin, r.cost_to_serve, r.profit
               FROM partners p
          LEFT JOIN ranked r ON r.pid = p.id
          LEFT JOIN (SELECT DISTINCT * FROM prospects) pr(pid) ON pr.pid = p.id
@@ -142,8 +143,10 @@ class CrmRelationshipRunFacts(models.AbstractModel):
              WHERE p.held OR r.pid IS NOT NULL OR pr.pid IS NOT NULL
                 """,
                 table=SQL.identifier(RUN_TABLE),
+                # tiers by profit rank on figures the placing does not read yet:
+                # a partial run then ranks the whole company
                 ranked=Facts._ranked_sales_sql(company, as_of)
-                if partner_ids is None
+                if partner_ids is None or company.relationship_tier_basis == "profit"
                 else Facts._placed_sales_sql(company, as_of, partner_ids),
                 prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
                 held=held,
@@ -252,6 +255,25 @@ class CrmRelationshipRunFacts(models.AbstractModel):
             )
         )
         return rows[0][0] if rows else 0
+
+    @api.model
+    def _buyers_profit(self):
+        """Yield (revenue, profit, rank, locked tier id) of every customer of
+        the run with revenue > 0 in the window, what places the customers in
+        the revenue tiers, for Kotler's matrix (a full run holds them all);
+        streamed READ_BATCH_SIZE rows at a time, so memory stays flat."""
+        query = SQL(
+            "SELECT revenue, profit, revenue_rank, locked_tier_id FROM %s "
+            "WHERE revenue > 0",
+            SQL.identifier(RUN_TABLE),
+        )
+        cursor = self.env.cr._cnx.cursor("crm_relationship_run_buyers")
+        try:
+            cursor.execute(query.code, query.params)
+            while records := cursor.fetchmany(READ_BATCH_SIZE):
+                yield from records
+        finally:
+            cursor.close()
 
     @api.model
     def _drop(self):

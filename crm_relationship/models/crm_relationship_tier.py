@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.translate import LazyTranslate
 
-from ..tools import tiering
+from ..tools import profit, tiering
 
 _lt = LazyTranslate(__name__)
 
@@ -146,6 +146,43 @@ class CrmRelationshipTier(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     active = fields.Boolean(default=True)
     partner_count = fields.Integer("Customers", compute="_compute_partner_count")
+    level_rule = fields.Selection(
+        [("fixed", "Fixed level"), ("kotler", "Kotler's matrix")],
+        "Level by",
+        required=True,
+        default="fixed",
+        help="Fixed: the tier's customers get its recommended relationship level. "
+        "Kotler's matrix: the level that the tier's number of customers and "
+        "their profit call for, as of the last classification.",
+    )
+    # --- Kotler's matrix as of the last company-wide classification ---
+    kotler_customer_count = fields.Integer("Customers (Kotler)", readonly=True)
+    kotler_share = fields.Float(
+        "Share of customers (%)",
+        readonly=True,
+        digits=(16, 2),
+        aggregator=False,
+        help="The tier's customers among the customers with revenue in the window.",
+    )
+    kotler_count_class = fields.Selection(
+        [("few", "Few"), ("medium", "Medium"), ("many", "Many")],
+        "Number of customers",
+        readonly=True,
+    )
+    kotler_margin_class = fields.Selection(
+        [("high", "High"), ("medium", "Medium"), ("low", "Low")],
+        "Margin",
+        readonly=True,
+        help="Profit per customer of the tier against the company's average.",
+    )
+    kotler_level = fields.Selection(
+        RELATIONSHIP_LEVELS,
+        "Level by Kotler's matrix",
+        readonly=True,
+        help="Empty when there is no class: no customer in the tier, or no "
+        "profit in the company; the tier's own level applies then.",
+    )
+    kotler_date = fields.Date("Kotler's matrix as of", readonly=True)
 
     _sql_constraints = [
         (
@@ -257,6 +294,37 @@ class CrmRelationshipTier(models.Model):
         action["domain"] = [("relationship_tier_id", "=", self.id)]
         action["context"] = {"allowed_company_ids": self.company_id.ids}
         return action
+
+    def _kotler_store(self, classes, as_of):
+        """Keep the ``{tier id: tools.profit.KotlerClass}`` of a full
+        classification as of ``as_of`` on the tiers of ``self``."""
+        for tier in self:
+            found = classes.get(tier.id)
+            vals = {
+                "kotler_customer_count": found.customers if found else 0,
+                "kotler_share": (found.share or 0.0) if found else 0.0,
+                "kotler_count_class": found.count_class if found else False,
+                "kotler_margin_class": found.margin_class if found else False,
+                "kotler_level": found.level if found else False,
+                "kotler_date": as_of,
+            }
+            if any(tier[fname] != value for fname, value in vals.items()):
+                tier.write(vals)
+
+    def _kotler_stored(self):
+        """``{tier id: tools.profit.KotlerClass}`` of the revenue tiers of
+        ``self`` as of the last full classification (partial runs)."""
+        return {
+            tier.id: profit.KotlerClass(
+                customers=tier.kotler_customer_count,
+                share=tier.kotler_share,
+                count_class=tier.kotler_count_class or None,
+                margin_class=tier.kotler_margin_class or None,
+                level=tier.kotler_level or None,
+            )
+            for tier in self
+            if tier.tier_type == "revenue" and tier.kotler_date
+        }
 
     def _to_revenue_rules(self):
         """The revenue tiers of ``self`` in order, as pure ``RevenueTier`` rules."""

@@ -36,6 +36,10 @@ CLASSIFICATION_FIELDS = {
     "health_band": "str",
     "health_score_change": "score",
     "health_components": "str",
+    "period_margin": "amount",
+    "period_cost_to_serve": "amount",
+    "period_profit": "amount",
+    "is_unprofitable": "bool",
 }
 WRITE_TABLE = "crm_relationship_write"
 # the column of each kind of value in WRITE_TABLE

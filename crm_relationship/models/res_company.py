@@ -7,7 +7,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.misc import format_date
 
-from ..tools import clv, health, lifetime_value
+from ..tools import clv, health, lifetime_value, profit
 from ..tools.status import StatusParams
 from .groups import MANAGER_GROUP
 
@@ -78,6 +78,63 @@ class ResCompany(models.Model):
         default=60.0,
         help="Retention used while fewer than 20 customers of the previous window "
         "can be measured.",
+    )
+
+    # --- profitability (DESIGN "Profit, not sales volume", Kotler's matrix) ---
+    relationship_margin_source = fields.Selection(
+        [
+            ("rate", "Margin rate"),
+            ("product_cost", "Product cost (Invoicing report margin)"),
+        ],
+        "Gross margin from",
+        default="rate",
+        required=True,
+        help="Margin rate: the revenue times the margin rate. Product cost: "
+        "Odoo's own invoice margin, the Margin of Invoicing > Reporting (the "
+        "untaxed amount minus the quantity times the product's cost).",
+    )
+    relationship_complaint_cost = fields.Monetary(
+        "Cost of a complaint",
+        currency_field="currency_id",
+        help="What handling one complaint costs; each complaint received in the "
+        "analysis window adds it to the customer's cost to serve.",
+    )
+    relationship_tier_basis = fields.Selection(
+        [("revenue", "Revenue"), ("profit", "Profit")],
+        "Rank tiers by",
+        default="revenue",
+        required=True,
+        help="What the revenue tiers' thresholds and top percents measure: the "
+        "revenue of the window, or its profit (margin minus cost to serve). "
+        "Every customer with revenue gets a revenue tier; by profit, one that "
+        "loses money ranks last.",
+    )
+    relationship_kotler_few_share = fields.Float(
+        "Few customers up to (%)",
+        default=5.0,
+        help="Kotler's matrix: a tier holding at most this share of the "
+        "customers with revenue has few customers.",
+    )
+    relationship_kotler_many_share = fields.Float(
+        "Many customers from (%)",
+        default=30.0,
+        help="Kotler's matrix: a tier holding at least this share of the "
+        "customers with revenue has many customers.",
+    )
+    relationship_kotler_high_ratio = fields.Float(
+        "High margin from (x average)",
+        default=2.0,
+        help="Kotler's matrix: a tier whose profit per customer is at least this "
+        "many times the company's average has high margins.",
+    )
+    relationship_kotler_low_ratio = fields.Float(
+        "Low margin up to (x average)",
+        default=0.5,
+        help="Kotler's matrix: a tier whose profit per customer is at most this "
+        "many times the company's average has low margins.",
+    )
+    relationship_margin_warning = fields.Char(
+        "Margin source warning", compute="_compute_relationship_margin_warning"
     )
 
     # --- predictive lifetime value: the company's last fit (written by runs) ---
@@ -245,6 +302,54 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._("The discount rate must be between 0 % and 100 %.")
                 )
+
+    @api.constrains(
+        "relationship_complaint_cost",
+        "relationship_kotler_few_share",
+        "relationship_kotler_many_share",
+        "relationship_kotler_high_ratio",
+        "relationship_kotler_low_ratio",
+    )
+    def _check_relationship_profit(self):
+        for company in self:
+            if company.relationship_complaint_cost < 0:
+                raise ValidationError(
+                    self.env._("The cost of a complaint cannot be negative.")
+                )
+            error = profit.kotler_params_error(company._relationship_kotler_params())
+            if error == "shares":
+                raise ValidationError(
+                    self.env._(
+                        "Kotler's matrix needs 0 % < few customers share < many "
+                        "customers share <= 100 %."
+                    )
+                )
+            if error == "ratios":
+                raise ValidationError(
+                    self.env._(
+                        "Kotler's matrix needs 0 <= low margin ratio < high margin "
+                        "ratio."
+                    )
+                )
+
+    @api.depends("relationship_margin_source")
+    @api.depends_context("company")
+    def _compute_relationship_margin_warning(self):
+        for company in self:
+            warning = False
+            if company.relationship_margin_source == "product_cost":
+                with_cost = (
+                    self.env["product.product"]
+                    .sudo()
+                    .with_company(company)
+                    .search_count([("standard_price", "!=", 0)], limit=1)
+                )
+                if not with_cost:
+                    warning = self.env._(
+                        "No product has a cost in this company: until costs are "
+                        "set on the products, the margin equals the revenue."
+                    )
+            company.relationship_margin_warning = warning
 
     @api.depends(
         "relationship_clv_method",
@@ -443,6 +548,34 @@ class ResCompany(models.Model):
             new_customer_days=self.relationship_new_customer_days,
         )
 
+    def _relationship_measures_profit(self):
+        """Whether the company measures more than revenue times its margin
+        rate: margins by product cost, or a cost to serve (a complaint or a
+        channel cost); only then does it get the profit KPIs."""
+        self.ensure_one()
+        if (
+            self.relationship_margin_source == "product_cost"
+            or self.relationship_complaint_cost
+        ):
+            return True
+        channels = (
+            self.env["crm.relationship.channel"]
+            .sudo()
+            .with_company(self)
+            .with_context(active_test=False)
+            .search([])
+        )
+        return any(channel.cost for channel in channels)
+
+    def _relationship_kotler_params(self):
+        self.ensure_one()
+        return profit.KotlerParams(
+            few_share=self.relationship_kotler_few_share,
+            many_share=self.relationship_kotler_many_share,
+            high_ratio=self.relationship_kotler_high_ratio,
+            low_ratio=self.relationship_kotler_low_ratio,
+        )
+
     def _relationship_health_weights(self):
         self.ensure_one()
         return {
@@ -589,3 +722,105 @@ class ResCompany(models.Model):
             as_of=today - relativedelta(months=6), company_ids=company.ids
         )
         Partner._recompute_relationship(as_of=today, company_ids=company.ids)
+
+    @api.model
+    def _relationship_demo_profit(self):
+        """Demo data: products with costs and the Invoicing report's margin as
+        the main company's gross margin, what interactions and complaints cost,
+        and a few small shops that cost more to serve than they bring (the
+        hump of the whale curve); the large tier's level follows Kotler's
+        matrix."""
+        company = self.env.ref("base.main_company")
+        today = fields.Date.context_today(self)
+        Product = self.env["product.product"].with_company(company)
+        steel, installation, promotion = Product.create(
+            [
+                {"name": "Thép cuộn cán nóng", "list_price": 1200.0},
+                {"name": "Dịch vụ lắp đặt", "type": "service", "list_price": 500.0},
+                {"name": "Hàng khuyến mãi", "list_price": 100.0},
+            ]
+        )
+        steel.standard_price = 900.0
+        installation.standard_price = 150.0
+        # sold below cost to win the shops' shelves
+        promotion.standard_price = 160.0
+        channels = {
+            "crm_relationship.crm_relationship_channel_phone": 5.0,
+            "crm_relationship.crm_relationship_channel_email": 1.0,
+            "crm_relationship.crm_relationship_channel_meeting": 80.0,
+            "crm_relationship.crm_relationship_channel_visit": 150.0,
+        }
+        for xmlid, cost in channels.items():
+            channel = self.env.ref(xmlid, raise_if_not_found=False)
+            if channel:
+                channel.with_company(company).cost = cost
+        company.write(
+            {
+                "relationship_margin_source": "product_cost",
+                "relationship_complaint_cost": 200.0,
+            }
+        )
+        shops = self.env["res.partner"].create(
+            [
+                {"name": name, "is_company": True}
+                for name in (
+                    "Cửa hàng Điện thoại Mai Linh",
+                    "Tạp hóa Cô Ba",
+                    "Quầy hàng Chợ Lớn",
+                )
+            ]
+        )
+        lines = [
+            (promotion, 3000, 100.0),
+            (installation, 2, 450.0),
+            (promotion, 2000, 100.0),
+        ]
+        moves = []
+        for index, shop in enumerate(shops):
+            product, quantity, price = lines[index]
+            moves.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": shop.id,
+                    "invoice_date": today - timedelta(days=40 + 30 * index),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "quantity": quantity,
+                                "price_unit": price,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        self.env["account.move"].with_company(company).create(moves).action_post()
+        visit = self.env.ref("crm_relationship.crm_relationship_channel_visit")
+        self.env["crm.relationship.interaction"].with_company(company).create(
+            [
+                {
+                    "summary": "Thăm cửa hàng, hỗ trợ trưng bày",
+                    "partner_id": shop.id,
+                    "date": today - timedelta(days=10 + 20 * visit_number),
+                    "channel_id": visit.id,
+                    "company_id": company.id,
+                }
+                for shop in shops
+                for visit_number in range(4)
+            ]
+        )
+        self.env["crm.relationship.feedback"].with_company(company).sudo().create(
+            [
+                {
+                    "name": "Khiếu nại giao hàng chậm",
+                    "partner_id": shop.id,
+                    "feedback_type": "complaint",
+                    "company_id": company.id,
+                }
+                for shop in shops
+            ]
+        )
+        self.env["crm.relationship.tier"].search(
+            [("company_id", "=", company.id), ("code", "=", "large")]
+        ).level_rule = "kotler"

@@ -33,6 +33,30 @@ class ResConfigSettings(models.TransientModel):
     relationship_retention_fallback = fields.Float(
         related="company_id.relationship_retention_fallback", readonly=False
     )
+    relationship_margin_source = fields.Selection(
+        related="company_id.relationship_margin_source", readonly=False
+    )
+    relationship_margin_warning = fields.Char(
+        related="company_id.relationship_margin_warning"
+    )
+    relationship_complaint_cost = fields.Monetary(
+        related="company_id.relationship_complaint_cost", readonly=False
+    )
+    relationship_tier_basis = fields.Selection(
+        related="company_id.relationship_tier_basis", readonly=False
+    )
+    relationship_kotler_few_share = fields.Float(
+        related="company_id.relationship_kotler_few_share", readonly=False
+    )
+    relationship_kotler_many_share = fields.Float(
+        related="company_id.relationship_kotler_many_share", readonly=False
+    )
+    relationship_kotler_high_ratio = fields.Float(
+        related="company_id.relationship_kotler_high_ratio", readonly=False
+    )
+    relationship_kotler_low_ratio = fields.Float(
+        related="company_id.relationship_kotler_low_ratio", readonly=False
+    )
     relationship_care_user_id = fields.Many2one(
         related="company_id.relationship_care_user_id", readonly=False
     )

@@ -20,3 +20,4 @@ from . import test_cron_logging
 from . import test_revenue_rank
 from . import test_month_end_retention
 from . import test_recompute_one
+from . import test_profit

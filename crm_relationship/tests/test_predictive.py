@@ -341,3 +341,36 @@ class TestPredictive(CrmRelationshipCommon):
             ]
         )
         self.assertAlmostEqual(value.value / expected, 1, delta=0.02)
+
+    def test_lifetime_profit_of_the_predictive_method(self):
+        """Lifetime value is lifetime profit (DESIGN "Profit, not sales
+        volume"): with the source product_cost, each customer's own margin
+        rate over its history (invoices without product: GM = R, rate 1
+        instead of 0.30), and the cost to serve charged while alive:
+        CS / W * probability alive * sum over k = 1..60 of 1 / 1.1^(k / 12)."""
+        customer = self.customers[2]
+        alive = customer.probability_alive
+        value = customer.lifetime_value
+        self.company.relationship_margin_source = "product_cost"
+        customer._recompute_relationship(as_of=AS_OF, company_ids=self.company.ids)
+        self.assertAlmostEqual(customer.lifetime_value, value / 0.30, delta=0.02)
+        value = customer.lifetime_value
+        phone = self.env.ref("crm_relationship.crm_relationship_channel_phone")
+        phone.with_company(self.company).cost = 30.0
+        self.env["crm.relationship.interaction"].create(
+            [
+                {
+                    "summary": "Call",
+                    "partner_id": customer.id,
+                    "date": day,
+                    "channel_id": phone.id,
+                }
+                for day in ("2026-03-01", "2026-04-01")
+            ]
+        )
+        customer._recompute_relationship(as_of=AS_OF, company_ids=self.company.ids)
+        self.assertEqual(customer.period_cost_to_serve, 60.0)
+        monthly = sum(1 / 1.1 ** (k / 12) for k in range(1, 61))
+        self.assertAlmostEqual(
+            value - customer.lifetime_value, 60.0 / 12 * alive * monthly, delta=0.05
+        )

@@ -20,6 +20,14 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     customer_count = fields.Integer(
         "Customers with revenue", compute="_compute_customer_count"
     )
+    tier_basis = fields.Selection(
+        [("revenue", "Revenue"), ("profit", "Profit")],
+        "Rank by",
+        required=True,
+        default=lambda self: self.env.company.relationship_tier_basis,
+        help="Preview the thresholds on the revenue or on the profit of the last "
+        "classification; applying keeps the company's setting.",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -81,8 +89,9 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     def _customer_facts(self):
         """What the engine's tier rule reads of each commercial partner of the
         company that has revenue moves or a locked tier, as of today (the date
-        Apply classifies as of): ``(revenue, rank, buyers, has sales, locked
-        tier id)``. Ranks and ``buyers`` (N) come from the engine's own fact,
+        Apply classifies as of): ``(revenue, basis figure, rank by the basis
+        previewed, buyers, has sales, locked tier id)``. Ranks and ``buyers``
+        (N) come from the engine's own fact,
         ``crm.relationship.facts._ranked_sales_sql``: every customer with
         revenue > 0 counts, a locked one included. Read-only SQL, so that a
         read replica may serve the preview.
@@ -104,7 +113,12 @@ class CrmRelationshipTierSimulation(models.TransientModel):
             SQL(
                 """
             WITH ranked AS (%(ranked)s)
-            SELECT r.revenue, r.revenue_rank, r.buyers, r.pid IS NOT NULL,
+            SELECT r.revenue, r.%(basis)s,
+                   -- the engine's rank, by the basis previewed
+                   CASE WHEN r.revenue > 0 THEN (ROW_NUMBER() OVER (
+                       PARTITION BY r.revenue > 0 ORDER BY r.%(basis)s DESC, r.pid))
+                   END,
+                   r.buyers, r.pid IS NOT NULL,
                    CASE WHEN %(locked)s THEN %(tier_id)s END
               FROM res_partner p
          LEFT JOIN ranked r ON r.pid = p.id
@@ -116,6 +130,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                 ),
                 locked=Writer._stored_sql("p", "relationship_tier_locked", key),
                 tier_id=Writer._stored_sql("p", "relationship_tier_id", key),
+                basis=SQL("profit" if self.tier_basis == "profit" else "revenue"),
             )
         )
 
@@ -132,12 +147,13 @@ class CrmRelationshipTierSimulation(models.TransientModel):
 
     def _simulate(self):
         """``{tier id: (customers, revenue)}`` that Apply's classification will
-        write with the thresholds being edited: the engine's tier rule
-        (``crm.relationship.classification._classify``) on the engine's facts.
-        A locked tier keeps the tier a person set (its customer still counts
-        among the N buyers and in the ranks); revenue <= 0 with sales is
-        inactive, not a revenue tier; else the first tier reached among the
-        rules of ``tiering.tier_rules`` built for N buyers.
+        write with the thresholds being edited, the customers ranked by the
+        wizard's basis: the engine's tier rule
+        (``crm.relationship.rules._classify``) on the engine's facts. A locked
+        tier keeps the tier a person set (its customer still counts among the
+        N buyers and in the ranks); revenue <= 0 with sales is inactive, not a
+        revenue tier; else the tier ``_tier_by_basis`` gives with the rules of
+        ``tiering.tier_rules`` built for N buyers.
         """
         self.ensure_one()
         revenue_rules = [
@@ -161,7 +177,15 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         )
         rules_by_population = {}
         result = {}
-        for revenue, rank, buyers, has_sales, locked_tier_id in self._customer_facts():
+        Rules = self.env["crm.relationship.rules"]
+        for (
+            revenue,
+            value,
+            rank,
+            buyers,
+            has_sales,
+            locked_tier_id,
+        ) in self._customer_facts():
             revenue = revenue or 0.0
             if locked_tier_id in company_tiers:
                 tier_id = locked_tier_id
@@ -170,8 +194,8 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                     rules_by_population[buyers] = tiering.tier_rules(
                         revenue_rules, buyers
                     )
-                tier_id = tiering.revenue_tier(
-                    rules_by_population[buyers], revenue, rank
+                tier_id = Rules._tier_by_basis(
+                    rules_by_population[buyers], self.tier_basis, revenue, value, rank
                 )
             else:
                 continue  # inactive, potential or no tier: no revenue tier
@@ -271,6 +295,7 @@ class CrmRelationshipTierSimulationLine(models.TransientModel):
         "simulation_id.line_ids.threshold_type",
         "simulation_id.line_ids.min_amount",
         "simulation_id.line_ids.top_percent",
+        "simulation_id.tier_basis",
     )
     def _compute_simulated(self):
         for simulation in self.simulation_id:

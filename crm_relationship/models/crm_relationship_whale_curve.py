@@ -1,0 +1,177 @@
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.misc import format_amount
+
+from ..tools import profit
+from .groups import MONEY_GROUPS
+
+# the chart's drawing area, in SVG units
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 320, 56, 16, 16, 44
+
+
+def percent(value):
+    """``value`` with one decimal, none when it is whole: 75, 103.2."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+class CrmRelationshipWhaleCurve(models.TransientModel):
+    """The whale curve (Kaplan and Cooper) of the current company as of the
+    last classification: the customers with revenue in the window ranked by
+    profit, x their share, y their cumulative share of the total profit
+    (DESIGN "Profitability analysis and KPIs"). Drawn on the server from the
+    stored figures with ``tools.profit``, so that it shows exactly what the
+    KPIs measure."""
+
+    _name = "crm.relationship.whale.curve"
+    _description = "Whale curve"
+
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    customer_count = fields.Integer("Customers", compute="_compute_curve")
+    total_profit = fields.Monetary(
+        currency_field="currency_id", compute="_compute_curve", groups=MONEY_GROUPS
+    )
+    peak = fields.Float("Peak (%)", digits=(16, 1), compute="_compute_curve")
+    top_20_share = fields.Float(
+        "Profit share of the top 20 % (%)", digits=(16, 1), compute="_compute_curve"
+    )
+    unprofitable_count = fields.Integer(
+        "Unprofitable customers", compute="_compute_curve"
+    )
+    reading = fields.Char(compute="_compute_curve")
+    chart = fields.Html(compute="_compute_curve", sanitize=False)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the current company, never one sent by the client
+        for vals in vals_list:
+            vals["company_id"] = self.env.company.id
+        return super().create(vals_list)
+
+    @api.depends("company_id")
+    def _compute_curve(self):
+        for curve in self:
+            ordered = profit.profits_in_order(curve._stored_profits())
+            points = profit.whale_curve(ordered)
+            reading = profit.whale_reading(ordered)
+            curve.customer_count = len(ordered)
+            curve.unprofitable_count = sum(1 for value in ordered if value < 0)
+            curve.total_profit = sum(ordered)
+            curve.peak = profit.whale_curve_peak(ordered) or 0.0
+            curve.top_20_share = profit.top_profit_share(ordered) or 0.0
+            curve.reading = curve._reading(reading, len(ordered), sum(ordered))
+            curve.chart = curve._svg(points) if points else False
+
+    def _stored_profits(self):
+        """``{partner id: profit}`` of the company's customers with revenue > 0
+        in the window, as the last classification stored them."""
+        self.ensure_one()
+        self.env["res.partner"].flush_model(["period_revenue", "period_profit"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, COALESCE((period_profit->>%(key)s)::float, 0)
+                     FROM res_partner
+                    WHERE id = commercial_partner_id
+                      AND (period_revenue->>%(key)s)::float > 0""",
+                key=str(self.company_id.id),
+            )
+        )
+        return dict(rows)
+
+    def _reading(self, reading, count, total):
+        if not count:
+            return self.env._("No customer bought in the analysis window yet.")
+        if reading is None:
+            return self.env._(
+                "The customers' total profit is %(total)s: no curve without profit.",
+                total=format_amount(self.env, total, self.company_id.currency_id),
+            )
+        if reading.customers >= 100:
+            return self.env._(
+                "No customer loses money: every customer adds to the profit.",
+            )
+        return self.env._(
+            "The top %(customers)s %% of customers earn %(profit)s %% of the profit; "
+            "the customers after the peak lose %(lost)s %% of it.",
+            customers=percent(reading.customers),
+            profit=percent(reading.profit),
+            lost=percent(reading.lost),
+        )
+
+    def _svg(self, points):
+        """A line chart of ``points`` [(x %, y %)] with the 100 % level."""
+        top = max(110.0, max(y for _x, y in points) * 1.05)
+        bottom = min(0.0, min(y for _x, y in points) * 1.05)
+        inner_w = WIDTH - LEFT - RIGHT
+        inner_h = HEIGHT - TOP - BOTTOM
+
+        def at(x, y):
+            return (
+                LEFT + inner_w * x / 100.0,
+                TOP + inner_h * (top - y) / (top - bottom),
+            )
+
+        line = " ".join("{:.1f},{:.1f}".format(*at(x, y)) for x, y in points)
+        x0, y100 = at(0, 100)
+        x100, y0 = at(100, 0)
+        ticks = []
+        for value in (0, 25, 50, 75, 100):
+            tx, _ty = at(value, bottom)
+            ticks.append(
+                f'<text x="{tx:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+                f'text-anchor="middle">{value}</text>'
+            )
+        step = 50 if top - bottom > 150 else 25
+        level = (int(bottom) // step) * step
+        while level <= top:
+            _lx, ly = at(0, level)
+            ticks.append(
+                f'<text x="{LEFT - 6}" y="{ly + 4:.1f}" text-anchor="end">'
+                f"{level}</text>"
+            )
+            level += step
+        x_label = escape(self.env._("Customers ranked by profit (%)"))
+        y_label = escape(self.env._("Cumulative profit (%)"))
+        level_label = escape(self.env._("100 % of the profit"))
+        return Markup(
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+            f'class="o_crm_relationship_whale_curve w-100" style="max-width: 760px" '
+            f'font-size="11" fill="currentColor" role="img" aria-label="{y_label}">'
+            f'<line x1="{LEFT}" y1="{y0:.1f}" x2="{x100:.1f}" y2="{y0:.1f}" '
+            f'stroke="#adb5bd"/>'
+            f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" '
+            f'stroke="#adb5bd"/>'
+            f'<line x1="{x0:.1f}" y1="{y100:.1f}" x2="{x100:.1f}" y2="{y100:.1f}" '
+            f'stroke="#dc3545" stroke-dasharray="6 4"/>'
+            f'<text x="{x100 - 4:.1f}" y="{y100 - 6:.1f}" text-anchor="end" '
+            f'fill="#dc3545">{level_label}</text>'
+            f'<polyline points="{line}" fill="none" stroke="#017e84" '
+            f'stroke-width="2.5"/>'
+            f"{''.join(ticks)}"
+            f'<text x="{LEFT + inner_w / 2:.1f}" y="{HEIGHT - 6}" '
+            f'text-anchor="middle">{x_label}</text>'
+            f'<text x="12" y="{TOP + inner_h / 2:.1f}" text-anchor="middle" '
+            f'transform="rotate(-90 12 {TOP + inner_h / 2:.1f})">{y_label}</text>'
+            "</svg>"
+        )
+
+    @api.model
+    def action_open(self):
+        """Open the whale curve of the current company (a server action)."""
+        curve = self.create({})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Whale curve"),
+            "res_model": self._name,
+            "res_id": curve.id,
+            "view_mode": "form",
+            "target": "current",
+            "context": {"form_view_initial_mode": "readonly"},
+        }
