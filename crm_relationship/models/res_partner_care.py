@@ -11,7 +11,7 @@ class ResPartner(models.Model):
     last interaction and the next care date (written by the classification,
     the interactions and the care scheduler), the kanban's stages."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     care_stage_id = fields.Many2one(
         "crm.relationship.care.stage",

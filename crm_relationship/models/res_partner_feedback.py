@@ -8,7 +8,7 @@ from .groups import USER_GROUP
 class ResPartner(models.Model):
     """A customer's feedback and complaints, counted in one grouped read."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     relationship_feedback_count = fields.Integer(
         "Feedback",

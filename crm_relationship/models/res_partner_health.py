@@ -12,7 +12,7 @@ class ResPartner(models.Model):
     """Predictive figures, the explainable health score and the relationship
     history of a customer, per company (written by the classification)."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     probability_alive = fields.Float(
         "Probability active",

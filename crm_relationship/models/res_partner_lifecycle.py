@@ -9,7 +9,7 @@ class ResPartner(models.Model):
     """The relationship life cycle: program memberships, ending a relationship
     (with its reason) and resuming it."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     relationship_end_date = fields.Date(
         "Relationship ended on", company_dependent=True, copy=False, readonly=True
