@@ -797,28 +797,50 @@ class ResCompany(models.Model):
             )
         self.env["account.move"].with_company(company).create(moves).action_post()
         visit = self.env.ref("crm_relationship.crm_relationship_channel_visit")
-        self.env["crm.relationship.interaction"].with_company(company).create(
-            [
-                {
-                    "summary": "Thăm cửa hàng, hỗ trợ trưng bày",
-                    "partner_id": shop.id,
-                    "date": today - timedelta(days=10 + 20 * visit_number),
-                    "channel_id": visit.id,
-                    "company_id": company.id,
-                }
-                for shop in shops
-                for visit_number in range(4)
-            ]
+        interactions = (
+            self.env["crm.relationship.interaction"]
+            .with_company(company)
+            .create(
+                [
+                    {
+                        "summary": "Thăm cửa hàng, hỗ trợ trưng bày",
+                        "partner_id": shop.id,
+                        "date": today - timedelta(days=10 + 20 * visit_number),
+                        "channel_id": visit.id,
+                        "company_id": company.id,
+                    }
+                    for shop in shops
+                    for visit_number in range(4)
+                ]
+            )
         )
-        self.env["crm.relationship.feedback"].with_company(company).sudo().create(
+        complaints = (
+            self.env["crm.relationship.feedback"]
+            .with_company(company)
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": "Khiếu nại giao hàng chậm",
+                        "partner_id": shop.id,
+                        "feedback_type": "complaint",
+                        "company_id": company.id,
+                    }
+                    for shop in shops
+                ]
+            )
+        )
+        # module data, so that uninstalling removes them with their channels
+        # and feedback stages
+        self.env["ir.model.data"]._update_xmlids(
             [
                 {
-                    "name": "Khiếu nại giao hàng chậm",
-                    "partner_id": shop.id,
-                    "feedback_type": "complaint",
-                    "company_id": company.id,
+                    "xml_id": f"crm_relationship.{record._table}_profit_{n}_demo",
+                    "record": record,
+                    "noupdate": True,
                 }
-                for shop in shops
+                for records in (interactions, complaints)
+                for n, record in enumerate(records, start=1)
             ]
         )
         self.env["crm.relationship.tier"].search(

@@ -7,7 +7,7 @@ class ResPartner(models.Model):
     """The profitability of a customer over the analysis window, per company
     (DESIGN "Profit, not sales volume"; written by the classification)."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     period_margin = fields.Float(
         "Margin (window)",
