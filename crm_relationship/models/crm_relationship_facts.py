@@ -1,3 +1,7 @@
+"""Every SQL fact the relationship rules read, one method each, in one
+file: a fact written twice would drift, so they share one home (over 600
+lines for that reason; each method is one select)."""
+
 import functools
 from datetime import datetime, time, timedelta
 

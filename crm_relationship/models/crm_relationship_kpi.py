@@ -1,3 +1,9 @@
+"""The KPIs of evaluation (step 6): one model, and one method per group of
+KPI definitions (customers, profit, feedback, care, programs), kept in one
+file so that every definition is read beside the others it shares its
+snapshot with; the arithmetic lives in ``tools/kpi.py`` and ``tools/profit.py``.
+It is over 600 lines for that reason."""
+
 import json
 import logging
 import threading

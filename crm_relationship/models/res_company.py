@@ -1,3 +1,8 @@
+"""The company's relationship settings and what runs store on it (the
+predictive fit, the last run's failures, the retention in use), with their
+checks: the fields of one model, grouped by concern, over 600 lines for
+that reason."""
+
 import random
 from datetime import timedelta
 
