@@ -2,6 +2,7 @@
 other concerns of the partner live in res_partner_*.py. Slightly over 600
 lines: the field declarations with their help texts."""
 
+import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -270,30 +271,40 @@ class ResPartner(models.Model):
 
     def _relationship_revenue_ranks(self, company):
         """``{commercial partner id: rank}`` of the commercial partners of
-        ``self`` with revenue > 0 in ``company``: the rank by the stored revenue
-        of the window, descending, ties by partner id, among the company's
-        customers with revenue > 0 (DESIGN "Classification rules", rule 4), in
-        one query for the whole recordset."""
+        ``self`` with revenue > 0 in ``company``: the rank by the stored figure
+        the company's tiers rank (revenue, or profit with tiers by profit) of
+        the window, descending, ties by partner id, among the company's
+        customers with revenue > 0 (docs/rules.md, Tiers), in one query for the
+        whole recordset."""
         partner_ids = [
             pid for pid in self.commercial_partner_id._ids if isinstance(pid, int)
         ]
         if not partner_ids:
             return {}
-        self.env["res.partner"].flush_model(["commercial_partner_id", "period_revenue"])
-        revenue = self.env["crm.relationship.writer"]._stored_sql(
-            "p", "period_revenue", str(company.id)
+        basis = (
+            "period_profit"
+            if company.sudo().relationship_tier_basis == "profit"
+            else "period_revenue"
+        )
+        self.env["res.partner"].flush_model(
+            ["commercial_partner_id", "period_revenue", basis]
+        )
+        stored = functools.partial(
+            self.env["crm.relationship.writer"]._stored_sql, "p", key=str(company.id)
         )
         return dict(
             self.env.execute_query(
                 SQL(
                     """SELECT id, rank::int FROM (
                            SELECT p.id, ROW_NUMBER() OVER (
-                                      ORDER BY %(revenue)s DESC, p.id) AS rank
+                                      ORDER BY COALESCE(%(basis)s, 0) DESC, p.id)
+                                      AS rank
                              FROM res_partner p
                             WHERE p.id = p.commercial_partner_id
                               AND %(revenue)s > 0) r
                         WHERE r.id = ANY(%(ids)s)""",
-                    revenue=revenue,
+                    basis=stored(basis),
+                    revenue=stored("period_revenue"),
                     ids=partner_ids,
                 )
             )
@@ -307,6 +318,7 @@ class ResPartner(models.Model):
         "period_revenue",
         "previous_period_revenue",
         "relationship_revenue_rank",
+        "period_profit",
         "health_components",
     )
     def _compute_relationship_reasons(self):
@@ -337,6 +349,8 @@ class ResPartner(models.Model):
                 months=months,
             )
         revenue = format_amount(self.env, self.period_revenue, company.currency_id)
+        if company.relationship_tier_basis == "profit":
+            return self._relationship_profit_tier_reason(company, tier, months)
         if tier.threshold_type == "amount":
             return self.env._(
                 "Revenue of %(revenue)s in the last %(months)s months reaches "
@@ -353,6 +367,26 @@ class ResPartner(models.Model):
             revenue=revenue,
             months=months,
             percent=percent,
+        )
+
+    def _relationship_profit_tier_reason(self, company, tier, months):
+        """The tier reason when the company's tiers rank profit."""
+        profit = format_amount(self.env, self.period_profit, company.currency_id)
+        if tier.threshold_type == "amount":
+            return self.env._(
+                "Profit of %(profit)s in the last %(months)s months reaches "
+                "%(minimum)s (tiers by profit).",
+                profit=profit,
+                months=months,
+                minimum=format_amount(self.env, tier.min_amount, company.currency_id),
+            )
+        return self.env._(
+            "Rank %(rank)s by profit (%(profit)s in the last %(months)s months): "
+            "within the top %(percent)s %%.",
+            rank=self.relationship_revenue_rank,
+            profit=profit,
+            months=months,
+            percent=f"{tier.top_percent:g}",
         )
 
     def _relationship_status_reason(self, company):

@@ -228,6 +228,10 @@ class TestProfit(CrmRelationshipCommon):
         # the unprofitable customer ranks last but keeps a revenue tier
         self.assertEqual(self.y.relationship_tier_id, self.tiers["small"])
         self.assertEqual(self.y.with_company(self.company).relationship_revenue_rank, 4)
+        # the rank read and the reason follow the basis: Z is first by profit
+        z = self.z.with_company(self.company).with_context(lang="en_US")
+        self.assertEqual(z.relationship_revenue_rank, 1)
+        self.assertIn("Rank 1 by profit", z.relationship_tier_reason)
 
     def test_tiers_by_profit_with_amount_thresholds(self):
         """By profit, amount thresholds read the profit; a customer that
