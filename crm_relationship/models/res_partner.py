@@ -380,13 +380,14 @@ class ResPartner(models.Model):
                 months=months,
                 minimum=format_amount(self.env, tier.min_amount, company.currency_id),
             )
+        percent = f"{tier.top_percent:g}"
         return self.env._(
             "Rank %(rank)s by profit (%(profit)s in the last %(months)s months): "
             "within the top %(percent)s %%.",
             rank=self.relationship_revenue_rank,
             profit=profit,
             months=months,
-            percent=f"{tier.top_percent:g}",
+            percent=percent,
         )
 
     def _relationship_status_reason(self, company):
