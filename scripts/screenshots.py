@@ -9,8 +9,11 @@ through the DevTools protocol to save, in each language:
     docs/screenshots/<lang>_care_pipeline.png   care pipeline
     docs/screenshots/<lang>_relationship.png    a customer's Relationship tab
     docs/screenshots/<lang>_kpi_dashboard.png   KPI dashboard
+    docs/screenshots/<lang>_whale_curve.png     whale curve
+    docs/screenshots/<lang>_unprofitable.png    customer kanban, Unprofitable filter
 
     python3 scripts/screenshots.py --db crm_relationship [--url http://127.0.0.1:8069]
+        [--only whale_curve,unprofitable]
 
 With --url the running server is used as it is (vi_VN must be installed);
 without it the script starts one and stops it at the end. The database needs
@@ -46,12 +49,33 @@ CHROMIUM_FLAGS = [
     "--window-size=1440,900",
 ]
 LANGS = ("en_US", "vi_VN")
-# name, url path, selector to wait for, JavaScript run before the shot
+
+
+def open_action(xml_id, context=None):
+    """JavaScript opening an action from the web client's action service, for
+    what the router cannot say: the app (menu) around a server action's
+    result, or other filters than the action's defaults (its context is set
+    over the action's, where doAction's additionalContext goes under it).
+    Marks the view it replaces, so that the selector waited for after it
+    matches the new view only."""
+    return f"""(async () => {{
+        document.querySelector(".o_action_manager .o_action")
+            ?.classList.add("o_shots_replaced");
+        const actions = odoo.__WOWL_DEBUG__.root.env.services.action;
+        const action = await actions.loadAction({json.dumps(xml_id)});
+        Object.assign(action.context, {json.dumps(context or {})});
+        await actions.doAction(action, {{clearBreadcrumbs: true}});
+    }})()"""
+
+
+# name, url path, selector to wait for, JavaScript run then (awaited), selector
+# to wait for after it
 SHOTS = [
     (
         "customers",
         "/odoo/action-crm_relationship.res_partner_action_customers",
         ".o_kanban_record:not(.o_kanban_ghost), .o_error_dialog",
+        None,
         None,
     ),
     (
@@ -59,18 +83,41 @@ SHOTS = [
         "/odoo/action-crm_relationship.res_partner_action_care_pipeline",
         ".o_kanban_group .o_kanban_counter .progress, .o_error_dialog",
         None,
+        None,
     ),
     (
         "relationship",
         "/odoo/action-crm_relationship.res_partner_action_customers/{partner_id}",
         ".o_form_view .o_notebook a[name='crm_relationship']",
         "document.querySelector(\".o_notebook a[name='crm_relationship']\").click()",
+        None,
     ),
     (
         "kpi_dashboard",
         "/odoo/action-crm_relationship.crm_relationship_kpi_action_dashboard",
         ".o_crm_relationship_kpi_dashboard .o_dashboard_graph canvas",
         None,
+        None,
+    ),
+    (
+        "whale_curve",
+        "/odoo/action-crm_relationship.res_partner_action_customers",
+        ".o_kanban_record:not(.o_kanban_ghost)",
+        open_action("crm_relationship.crm_relationship_whale_curve_action"),
+        ".o_form_view svg.o_crm_relationship_whale_curve polyline, .o_error_dialog",
+    ),
+    (
+        # without "Classified", the action's default: in one group of filters
+        # with "Unprofitable", together they would mean either
+        "unprofitable",
+        "/odoo/action-crm_relationship.res_partner_action_customers",
+        ".o_kanban_record:not(.o_kanban_ghost)",
+        open_action(
+            "crm_relationship.res_partner_action_customers",
+            {"search_default_classified": 0, "search_default_unprofitable": 1},
+        ),
+        ".o_action:not(.o_shots_replaced) .o_kanban_record:not(.o_kanban_ghost),"
+        " .o_error_dialog",
     ),
 ]
 
@@ -94,6 +141,7 @@ def wait_until(check, timeout, what):
 
 
 def start_odoo(db, port):
+    """Odoo serving ``db``; Vietnamese is installed by ``install_vietnamese``."""
     import odoo
 
     addons = f"{Path(odoo.__file__).parent / 'addons'},{REPO}"
@@ -108,7 +156,6 @@ def start_odoo(db, port):
             f"--addons-path={addons}",
             f"--http-port={port}",
             "--max-cron-threads=0",
-            "--load-language=vi_VN",
             "--log-level=warn",
         ]
     )
@@ -151,6 +198,25 @@ class Rpc:
     def execute(self, model, method, *args, **kwargs):
         params = {"model": model, "method": method, "args": args, "kwargs": kwargs}
         return self.call("/web/dataset/call_kw", params)
+
+
+def install_vietnamese(rpc):
+    """Install vi_VN as Settings > Languages does. Not with --load-language:
+    that loads the language before the addons' models, so the default tiers,
+    records made by code that crm_relationship names on a language's
+    installation, would keep their English names."""
+    lang_ids = rpc.execute(
+        "res.lang",
+        "search",
+        [("code", "=", "vi_VN")],
+        context={"active_test": False},
+    )
+    wizard = rpc.execute(
+        "base.language.install",
+        "create",
+        {"lang_ids": [(6, 0, lang_ids)], "overwrite": False},
+    )
+    rpc.execute("base.language.install", "lang_install", [wizard])
 
 
 class Browser:
@@ -200,16 +266,24 @@ class Browser:
 
     def evaluate(self, expression):
         result = self.send(
-            "Runtime.evaluate", expression=expression, returnByValue=True
+            "Runtime.evaluate",
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
         )
         return result.get("result", {}).get("value")
 
-    def shoot(self, url, selector, script, path):
-        self.send("Page.navigate", url=url)
+    def wait_for(self, selector):
         found = f"!!document.querySelector({json.dumps(selector)})"
         wait_until(lambda: self.evaluate(found), 60, selector)
+
+    def shoot(self, url, selector, script, then, path):
+        self.send("Page.navigate", url=url)
+        self.wait_for(selector)
         if script:
             self.evaluate(script)
+        if then:
+            self.wait_for(then)
         # no "page out of date" or other toast over the view
         self.evaluate(
             "document.querySelectorAll('.o_notification').forEach(n => n.remove())"
@@ -230,7 +304,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", default="crm_relationship")
     parser.add_argument("--url", help="a running Odoo serving --db")
+    parser.add_argument(
+        "--only",
+        help="take only these shots, by name, comma-separated (e.g. whale_curve)",
+    )
     args = parser.parse_args()
+    shots = SHOTS
+    if args.only:
+        names = set(args.only.split(","))
+        unknown = names - {shot[0] for shot in SHOTS}
+        if unknown:
+            parser.error(f"unknown shot(s): {', '.join(sorted(unknown))}")
+        shots = [shot for shot in SHOTS if shot[0] in names]
     server = None
     url = args.url
     if not url:
@@ -239,6 +324,8 @@ def main():
     try:
         rpc = Rpc(url, args.db)
         uid = rpc.login()
+        if server:
+            install_vietnamese(rpc)
         partner_id = rpc.execute(
             "ir.model.data",
             "search_read",
@@ -258,10 +345,14 @@ def main():
         OUT.mkdir(parents=True, exist_ok=True)
         for lang in LANGS:
             rpc.execute("res.users", "write", [uid], {"lang": lang})
-            for name, path, selector, script in SHOTS:
+            for name, path, selector, script, then in shots:
                 target = OUT / f"{lang}_{name}.png"
                 browser.shoot(
-                    url + path.format(partner_id=partner_id), selector, script, target
+                    url + path.format(partner_id=partner_id),
+                    selector,
+                    script,
+                    then,
+                    target,
                 )
                 print(target.relative_to(REPO))
         rpc.execute("res.users", "write", [uid], {"lang": "en_US"})
