@@ -147,7 +147,7 @@ class CrmRelationshipFacts(models.AbstractModel):
             frequency=SQL(quintile % "PARTITION BY s.revenue > 0 ORDER BY s.purchases"),
             monetary=SQL(quintile % "PARTITION BY s.revenue > 0 ORDER BY s.revenue"),
             sales=self._profit_sql(company, as_of),
-            # the tiers' basis (DESIGN "Profit, not sales volume"): an
+            # the tiers' basis (docs/rules.md, Profit): an
             # unprofitable customer ranks last
             basis=SQL(
                 "s.profit"
@@ -159,7 +159,7 @@ class CrmRelationshipFacts(models.AbstractModel):
     @api.model
     def _profit_sql(self, company, as_of):
         """``_sales_sql`` with the customer's profitability in the window
-        (DESIGN "Profit, not sales volume"), columns added at the end:
+        (docs/rules.md, Profit), columns added at the end:
         ``margin`` (gross margin GM: revenue times the company's margin rate,
         or Odoo's own invoice margin with the source ``product_cost``),
         ``historical_margin`` (GM to date, ``product_cost`` only),
@@ -397,10 +397,10 @@ class CrmRelationshipFacts(models.AbstractModel):
     @api.model
     def _retention_sql(self, company, as_of):
         """The customers active (revenue > 0) in the window before the one
-        ending on ``as_of``, and those of them active again in it: DESIGN's
-        retention, the KPI ``retention_rate`` and, measured as of the last month
-        end, the retention of the lifetime value. One row per such customer:
-        ``pid``, ``retained``."""
+        ending on ``as_of``, and those of them active again in it: the KPI
+        ``retention_rate`` and, measured as of the last month end, the
+        retention of the lifetime value (docs/rules.md, Lifetime value). One
+        row per such customer: ``pid``, ``retained``."""
         months = company.relationship_window_months
         start = window_start(as_of, months)
         return SQL(

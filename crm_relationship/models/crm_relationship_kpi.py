@@ -758,7 +758,7 @@ class CrmRelationshipKpi(models.Model):
     @api.model
     def _kpi_profit_values(self, active):
         """Profit KPIs of the customers ``active`` (revenue > 0 in the window;
-        DESIGN "Profitability analysis and KPIs"); none without customers."""
+        docs/rules.md, Profit); none without customers."""
         if not active:
             return {}
         ordered = profit_rules.profits_in_order(

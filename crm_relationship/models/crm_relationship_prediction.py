@@ -96,7 +96,7 @@ class CrmRelationshipPrediction(models.AbstractModel):
         alive = clv.probability_alive(bgnbd, x, t_x, age)
         purchases = clv.predicted_purchases(bgnbd, x, t_x, age)
         spend = clv.expected_average_spend(gamma_gamma, x, m)
-        # lifetime profit (DESIGN "Profit, not sales volume"): each customer's
+        # lifetime profit (docs/rules.md, Profit): each customer's
         # own margin rate over its history with the source product_cost, and
         # the cost to serve charged while it is alive
         margin_rate = ctx.margin_rate

@@ -180,8 +180,8 @@ class CrmRelationshipRules(models.AbstractModel):
     @api.model
     def _kotler_classes(self, company, ctx):
         """``{tier id: KotlerClass}`` of the revenue tiers of ``company`` from
-        the run's customers with revenue > 0 (DESIGN "Relationship levels by
-        Kotler's matrix"): each placed in its tier as ``_classify`` places it
+        the run's customers with revenue > 0 (docs/rules.md,
+        Profit): each placed in its tier as ``_classify`` places it
         (a locked tier counts), the tier's customers and profit against the
         company's."""
         counts, profits = {}, {}
@@ -295,8 +295,8 @@ class CrmRelationshipRules(models.AbstractModel):
 
     @api.model
     def _profit_values(self, row, ctx):
-        """Gross margin, cost to serve and profit of the window (DESIGN
-        "Profit, not sales volume"), as the facts computed them."""
+        """Gross margin, cost to serve and profit of the window (docs/rules.md,
+        Profit), as the facts computed them."""
         revenue = row["revenue"] or 0.0
         customer_profit = row["profit"] or 0.0
         return {

@@ -20,7 +20,7 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
     """The whale curve (Kaplan and Cooper) of the current company as of the
     last classification: the customers with revenue in the window ranked by
     profit, x their share, y their cumulative share of the total profit
-    (DESIGN "Profitability analysis and KPIs"). Drawn on the server from the
+    (docs/rules.md, Profit). Drawn on the server from the
     stored figures with ``tools.profit``, so that it shows exactly what the
     KPIs measure."""
 
@@ -36,7 +36,10 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
     currency_id = fields.Many2one(related="company_id.currency_id")
     customer_count = fields.Integer("Customers", compute="_compute_curve")
     total_profit = fields.Monetary(
-        currency_field="currency_id", compute="_compute_curve", groups=MONEY_GROUPS
+        "Total profit",
+        currency_field="currency_id",
+        compute="_compute_curve",
+        groups=MONEY_GROUPS,
     )
     peak = fields.Float("Peak (%)", digits=(16, 1), compute="_compute_curve")
     top_20_share = fields.Float(
@@ -54,6 +57,11 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
         for vals in vals_list:
             vals["company_id"] = self.env.company.id
         return super().create(vals_list)
+
+    @api.depends("company_id")
+    def _compute_display_name(self):
+        for curve in self:
+            curve.display_name = self.env._("Whale curve")
 
     @api.depends("company_id")
     def _compute_curve(self):

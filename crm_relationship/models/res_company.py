@@ -85,7 +85,7 @@ class ResCompany(models.Model):
         "can be measured.",
     )
 
-    # --- profitability (DESIGN "Profit, not sales volume", Kotler's matrix) ---
+    # --- profitability (docs/rules.md, Profit) ---
     relationship_margin_source = fields.Selection(
         [
             ("rate", "Margin rate"),

@@ -5,7 +5,7 @@ from .groups import MONEY_GROUPS
 
 class ResPartner(models.Model):
     """The profitability of a customer over the analysis window, per company
-    (DESIGN "Profit, not sales volume"; written by the classification)."""
+    (docs/rules.md, Profit; written by the classification)."""
 
     _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 

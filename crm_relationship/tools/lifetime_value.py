@@ -8,7 +8,7 @@ MIN_RETENTION_SAMPLE = 20
 def retention_date(as_of):
     """The last month end on or before ``as_of``: the date the retention of
     the lifetime value is measured at, so that it moves once a month, not
-    every night (DESIGN "Lifetime value")."""
+    every night (docs/rules.md, Lifetime value)."""
     if (as_of + timedelta(days=1)).day == 1:
         return as_of
     return as_of.replace(day=1) - timedelta(days=1)

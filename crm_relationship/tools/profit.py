@@ -1,5 +1,5 @@
-"""Customer profitability (DESIGN.md, "Profit, not sales volume", "Relationship
-levels by Kotler's matrix", "Profitability analysis and KPIs").
+"""Customer profitability (docs/rules.md,
+"Profit": margin, cost to serve, Kotler's matrix, whale curve and KPIs).
 
 Pure arithmetic: gross margin, cost to serve, profit, lifetime profit, Kotler's
 count and margin classes and the level they recommend, the whale curve and the
