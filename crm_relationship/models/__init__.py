@@ -20,6 +20,7 @@ from . import account_move
 from . import ir_module_module
 from . import mail_activity
 from . import res_company
+from . import res_company_demo
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_care
@@ -29,4 +30,6 @@ from . import res_partner_lifecycle
 from . import res_partner_profit
 from . import res_users
 from . import crm_relationship_kpi
+from . import crm_relationship_kpi_customers
+from . import crm_relationship_kpi_service
 from . import crm_relationship_kpi_value

@@ -1,0 +1,288 @@
+"""The KPIs of customers: activity, retention, lifetime value, profit and
+health, from the classification's figures (docs/rules.md, KPIs)."""
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools import kpi as kpi_rules
+from ..tools import profit as profit_rules
+from .crm_relationship_kpi import TIER_BREAKDOWN_CODES, TOP_TIER_CODES
+
+
+class CrmRelationshipKpi(models.Model):
+    _inherit = "crm.relationship.kpi"  # pylint: disable=consider-merging-classes-inherited
+
+    # --- customers --------------------------------------------------------
+
+    @api.model
+    def _kpi_customer_facts(self, company, as_of):
+        """Per customer with sales history, the classification's figures at
+        ``as_of`` (revenue, purchases, first purchase, lifetime value, tier) and
+        its team: the values stored by the classification for today, the
+        engine's figures for another date (computed, nothing written), so past
+        dates see the lifetime value and the tier they had then."""
+        if as_of == fields.Date.context_today(self):
+            rows = self._kpi_stored_figures(company)
+        else:
+            engine = self.env["crm.relationship.classification"].sudo()
+            rows = [
+                (
+                    pid,
+                    vals["relationship_tier_id"],
+                    vals["period_revenue"],
+                    vals["previous_period_revenue"],
+                    vals["purchase_count"],
+                    vals["first_purchase_date"],
+                    vals["lifetime_value"],
+                    vals["health_score"],
+                    vals["health_band"],
+                    vals["relationship_expected_spend"],
+                    vals["predicted_purchases"],
+                    vals["period_profit"],
+                    vals["period_cost_to_serve"],
+                )
+                for batch in engine._iter_figures(company, as_of)
+                for pid, vals in batch.items()
+                # sales history only: prospects would add empty groups
+                if vals["first_purchase_date"]
+                or vals["period_revenue"]
+                or vals["previous_period_revenue"]
+            ]
+        tiers = (
+            self.env["crm.relationship.tier"]
+            .sudo()
+            .browse({r[1] for r in rows} - {None})
+        )
+        tier_codes = {tier.id: tier.code for tier in tiers}
+        revenue_tiers = {tier.id for tier in tiers if tier.tier_type == "revenue"}
+        teams = self._kpi_partner_teams([row[0] for row in rows])
+        # active in the previous window: whether retained; the lifetime value
+        # reads the same fact (as of the last month end)
+        retention = dict(
+            self.env.execute_query(
+                self.env["crm.relationship.facts"]._retention_sql(company, as_of)
+            )
+        )
+        return [
+            {
+                "partner_id": pid,
+                "revenue": revenue or 0.0,
+                "previous_revenue": previous or 0.0,
+                "purchases": purchases or 0,
+                "first_purchase": first_purchase,
+                "lifetime_value": ltv or 0.0,
+                "tier_id": tier_id or False,
+                "tier_code": tier_codes.get(tier_id),
+                "revenue_tier": tier_id in revenue_tiers,
+                "team_id": teams.get(pid, False),
+                "health_score": score,
+                "health_band": band,
+                "expected_spend": spend,
+                "predicted_purchases": predicted,
+                "retained": retention.get(pid),
+                "profit": customer_profit or 0.0,
+                "cost_to_serve": cost or 0.0,
+            }
+            for (
+                pid,
+                tier_id,
+                revenue,
+                previous,
+                purchases,
+                first_purchase,
+                ltv,
+                score,
+                band,
+                spend,
+                predicted,
+                customer_profit,
+                cost,
+            ) in rows
+        ]
+
+    @api.model
+    def _kpi_stored_figures(self, company):
+        """The figures the classification stored in ``company`` for its
+        customers with sales history, in the order of ``_kpi_customer_facts``."""
+        self.env["res.partner"].flush_model()
+        key = str(company.id)
+        Writer = self.env["crm.relationship.writer"]
+        return self.env.execute_query(
+            SQL(
+                """SELECT id, %(stored)s
+                     FROM res_partner
+                    WHERE id = commercial_partner_id
+                      AND (first_purchase_date ? %(key)s OR period_revenue ? %(key)s
+                           OR previous_period_revenue ? %(key)s)""",
+                stored=SQL(", ").join(
+                    Writer._stored_sql("res_partner", fname, key)
+                    for fname in (
+                        "relationship_tier_id",
+                        "period_revenue",
+                        "previous_period_revenue",
+                        "purchase_count",
+                        "first_purchase_date",
+                        "lifetime_value",
+                        "health_score",
+                        "health_band",
+                        "relationship_expected_spend",
+                        "predicted_purchases",
+                        "period_profit",
+                        "period_cost_to_serve",
+                    )
+                ),
+                key=key,
+            )
+        )
+
+    @api.model
+    def _kpi_partner_teams(self, partner_ids):
+        """``{partner id: sales team id}``: the partner's team when the field
+        exists (module sale), else the sales team of its salesperson."""
+        if not partner_ids:
+            return {}
+        team = SQL("u.sale_team_id")
+        if "team_id" in self.env["res.partner"]._fields:
+            team = SQL("COALESCE(p.team_id, u.sale_team_id)")
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.id, %s FROM res_partner p
+                     LEFT JOIN res_users u ON u.id = p.user_id
+                    WHERE p.id = ANY(%s)""",
+                team,
+                partner_ids,
+            )
+        )
+        return {pid: team_id for pid, team_id in rows if team_id}
+
+    @api.model
+    def _kpi_customer_values(self, customers, start):
+        if not any(row["first_purchase"] for row in customers):
+            return {}  # no sale yet: no customer KPI rather than zeros
+        total_revenue = sum(row["revenue"] for row in customers if row["revenue"] > 0)
+        results = {}
+
+        def add(group, tier_id=False, team_id=False, codes=None):
+            share_base = total_revenue if tier_id else None
+            for code, value in self._kpi_customer_group(
+                group, start, share_base
+            ).items():
+                if codes is None or code in codes:
+                    results.setdefault(code, []).append((value, tier_id, team_id))
+
+        add(customers)
+        by_tier, by_team = {}, {}
+        for row in customers:
+            if row["revenue_tier"]:
+                by_tier.setdefault(row["tier_id"], []).append(row)
+            if row["team_id"]:
+                by_team.setdefault(row["team_id"], []).append(row)
+        for tier_id, group in by_tier.items():
+            codes = TIER_BREAKDOWN_CODES
+            if group[0]["tier_code"] in TOP_TIER_CODES:
+                codes += ("top_tier_revenue_share",)
+            add(group, tier_id=tier_id, codes=codes)
+        for team_id, group in by_team.items():
+            add(group, team_id=team_id)
+        return results
+
+    @api.model
+    def _kpi_customer_group(self, group, start, share_base=None):
+        """The customer KPIs of the partners of ``group``.
+
+        The revenue share is measured against ``share_base`` when given (a
+        tier's share of the company's revenue), else against the group's own.
+        """
+        active = [row for row in group if row["revenue"] > 0]
+        previous = [row for row in group if row["retained"] is not None]
+        retained = sum(1 for row in previous if row["retained"])
+        retention = kpi_rules.rate(retained, len(previous))
+        revenue = sum(row["revenue"] for row in active)
+        top_revenue = sum(
+            row["revenue"] for row in active if row["tier_code"] in TOP_TIER_CODES
+        )
+        if share_base is None:
+            share_base = revenue
+        return {
+            "active_customers": len(active),
+            "new_customers": sum(
+                1
+                for row in group
+                if row["first_purchase"] and row["first_purchase"] > start
+            ),
+            "retention_rate": retention,
+            "churn_rate": kpi_rules.churn(retention),
+            "repeat_purchase_rate": kpi_rules.rate(
+                sum(1 for row in active if row["purchases"] >= 2), len(active)
+            ),
+            "average_lifetime_value": kpi_rules.average(
+                row["lifetime_value"] for row in active
+            ),
+            "top_tier_revenue_share": kpi_rules.rate(top_revenue, share_base),
+            **self._kpi_health_values(group),
+        }
+
+    @api.model
+    def _kpi_profit_results(self, customers):
+        """``{code: [(value, False, team id)]}``: the profit KPIs of the
+        company and of each sales team."""
+        results = {}
+        by_team = {}
+        for row in customers:
+            if row["team_id"]:
+                by_team.setdefault(row["team_id"], []).append(row)
+        for team_id, group in [(False, customers), *by_team.items()]:
+            active = [row for row in group if row["revenue"] > 0]
+            for code, value in self._kpi_profit_values(active).items():
+                results.setdefault(code, []).append((value, False, team_id))
+        return results
+
+    @api.model
+    def _kpi_profit_values(self, active):
+        """Profit KPIs of the customers ``active`` (revenue > 0 in the window;
+        docs/rules.md, Profit); none without customers."""
+        if not active:
+            return {}
+        ordered = profit_rules.profits_in_order(
+            {row["partner_id"]: row["profit"] for row in active}
+        )
+        return {
+            "total_profit": sum(ordered),
+            "unprofitable_customers": sum(1 for value in ordered if value < 0),
+            "top_20_profit_share": profit_rules.top_profit_share(ordered),
+            "whale_curve_peak": profit_rules.whale_curve_peak(ordered),
+            "average_cost_to_serve": profit_rules.average_cost_to_serve(
+                row["cost_to_serve"] for row in active
+            ),
+        }
+
+    @api.model
+    def _kpi_health_values(self, group):
+        """Health KPIs of the customers of ``group`` who have a health score, and
+        the revenue expected in the next 12 months (predicted purchases times
+        expected spend) when the company's predictive fit is in use."""
+        scored = [row for row in group if row["health_score"] is not None]
+        predicted = [
+            row
+            for row in group
+            if row["expected_spend"] is not None
+            and row["predicted_purchases"] is not None
+        ]
+        return {
+            "average_health_score": kpi_rules.average(
+                row["health_score"] for row in scored
+            ),
+            "at_risk_customers": (
+                sum(1 for row in scored if row["health_band"] == "at_risk")
+                if scored
+                else None
+            ),
+            "expected_revenue_next_12_months": (
+                sum(
+                    row["expected_spend"] * row["predicted_purchases"]
+                    for row in predicted
+                )
+                if predicted
+                else None
+            ),
+        }
