@@ -26,6 +26,7 @@ from . import res_partner
 from . import res_partner_care
 from . import res_partner_feedback
 from . import res_partner_health
+from . import res_partner_index
 from . import res_partner_lifecycle
 from . import res_partner_profit
 from . import res_users

@@ -1,6 +1,7 @@
 import datetime
 import functools
 import json
+import math
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -48,28 +49,46 @@ class RulesContext:
     kotler_levels: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
 
-@functools.lru_cache(maxsize=256)
+# facts left out of the stored breakdown: amounts are for the money groups only
+MONEY_FACTS = ("revenue", "previous_revenue")
+
+
+def json_value(value):
+    """``value`` as ``json.dumps`` writes it, faster for the usual numbers."""
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value)
+
+
 def component_json(code, score, weight, facts):
     """``"code":[score,weight,{fact:value}]`` of one health component, amounts
-    left out; most customers share the same few (cached)."""
-    facts = {
-        name: round(value, 4) if isinstance(value, float) else value
+    left out, as ``json.dumps`` with compact separators writes it."""
+    parts = [
+        f'"{name}":{json_value(round(value, 4) if type(value) is float else value)}'
         for name, value in facts
-        if name not in ("revenue", "previous_revenue")
-    }
-    if code == "trend" and score is not None and "change" not in facts:
-        facts["no_revenue"] = True
+        if name not in MONEY_FACTS
+    ]
+    if code == "trend" and score is not None and all(n != "change" for n, _v in facts):
+        parts.append('"no_revenue":true')
     score = None if score is None else round(score, 1)
-    return json.dumps({code: [score, weight, facts]}, separators=(",", ":"))[1:-1]
+    return f'"{code}":[{json_value(score)},{json_value(weight)},{{{",".join(parts)}}}]'
+
+
+# most customers share the same few components but for their trend
+cached_component_json = functools.lru_cache(maxsize=256)(component_json)
 
 
 def components_json(result):
     """``{code: [score, weight, {fact: value}]}`` of a ``health.HealthScore``,
     without money amounts: the breakdown is readable by every internal user."""
-    parts = (
-        component_json(item.code, item.score, item.weight, item.facts)
+    parts = [
+        (component_json if item.code == "trend" else cached_component_json)(
+            item.code, item.score, item.weight, item.facts
+        )
         for item in result.components
-    )
+    ]
     return "{" + ",".join(parts) + "}"
 
 

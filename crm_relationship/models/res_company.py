@@ -509,6 +509,7 @@ class ResCompany(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
+        self.env["res.partner"]._relationship_create_indexes(companies)
         self.env["crm.relationship.tier"]._create_default_tiers(companies)
         self.env["crm.relationship.kpi"].sudo().browse()._seed_company_targets(
             companies

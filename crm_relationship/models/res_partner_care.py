@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from .crm_relationship_care_stage import CARE_PHASES
 from .res_partner import CARE_STATUSES
@@ -82,27 +81,6 @@ class ResPartner(models.Model):
     @api.model
     def _read_group_care_stage_ids(self, stages, domain):
         return stages.search([])
-
-    def _field_to_sql(self, alias, fname, query=None, flush=True):
-        """``care_stage_id`` without core's per-row existence subquery.
-
-        Core wraps a company-dependent many2one in ``(SELECT id FROM stage
-        WHERE id = ...)`` to hide deleted ids: on 100,000 partners that makes the
-        pipeline's grouped read take seconds. A stage in use cannot be deleted
-        (``ondelete="restrict"``, which core enforces for company-dependent
-        many2ones), so the plain jsonb value is exact. ``super()`` has no way to
-        leave the subquery out: this is core's expression without it.
-        """
-        if fname != "care_stage_id":
-            return super()._field_to_sql(alias, fname, query, flush)
-        self.check_field_access_rights("read", [fname])
-        field = self._fields[fname]
-        column = SQL.identifier(alias, fname, to_flush=field if flush else None)
-        value = SQL("%s->%s", column, str(self.env.company.id))
-        fallback = field.get_company_dependent_fallback(self)
-        if fallback:
-            value = SQL("COALESCE(%s, to_jsonb(%s::int4))", value, fallback.id)
-        return SQL("(%s->>0)::int4", value)
 
     @api.depends_context("company")
     @api.depends("care_status")

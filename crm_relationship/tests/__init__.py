@@ -21,3 +21,4 @@ from . import test_revenue_rank
 from . import test_month_end_retention
 from . import test_recompute_one
 from . import test_profit
+from . import test_partner_index

@@ -8,6 +8,7 @@ partner can say in one sentence why it scored what it did.
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 COMPONENTS = ("activity", "trend", "care", "service", "satisfaction")
 DEFAULT_WEIGHTS = {
@@ -22,9 +23,9 @@ WATCH_MIN = 40
 CARE_STATUS_SCORES = {"on_time": 100, "due_soon": 50, "overdue": 0}
 
 
-@dataclass(frozen=True)
-class Component:
-    """One component of a customer's health: ``score`` None means no data."""
+class Component(NamedTuple):
+    """One component of a customer's health: ``score`` None means no data.
+    A named tuple: the classification builds five per customer."""
 
     code: str
     score: float | None
@@ -36,8 +37,7 @@ class Component:
         return self.score is not None
 
 
-@dataclass(frozen=True)
-class HealthScore:
+class HealthScore(NamedTuple):
     score: int | None  # None when no weighted component has data
     band: str | None  # healthy, watch, at_risk
     components: tuple  # Component per code of COMPONENTS, weight filled in
@@ -201,23 +201,31 @@ def health_scorer(weights=None, healthy_min=HEALTHY_MIN, watch_min=WATCH_MIN):
     """
     checked = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
     check_bands(healthy_min, watch_min)
-    codes = set(COMPONENTS)
+    weights = tuple(checked[code] for code in COMPONENTS)
+    order = {code: index for index, code in enumerate(COMPONENTS)}
 
     def score_components(components):
-        by_code = {component.code: component for component in components}
-        if by_code.keys() != codes:
-            raise ValueError(
-                "One component of each kind is needed: " + ", ".join(COMPONENTS)
-            )
+        if tuple([item[0] for item in components]) != COMPONENTS:
+            # any order is accepted, one component of each kind
+            by_code = {component.code: component for component in components}
+            if len(components) != len(COMPONENTS) or by_code.keys() != order.keys():
+                raise ValueError(
+                    "One component of each kind is needed: " + ", ".join(COMPONENTS)
+                )
+            components = [by_code[code] for code in COMPONENTS]
         weighted = tuple(
-            Component(code, by_code[code].score, by_code[code].facts, checked[code])
-            for code in COMPONENTS
+            [
+                Component(code, score, facts, weight)
+                for (code, score, facts, _weight), weight in zip(
+                    components, weights, strict=True
+                )
+            ]
         )
         total_weight = weighted_sum = 0.0
-        for item in weighted:
-            if item.score is not None:
-                total_weight += item.weight
-                weighted_sum += item.weight * item.score
+        for _code, score, _facts, weight in weighted:
+            if score is not None:
+                total_weight += weight
+                weighted_sum += weight * score
         if not total_weight:
             return HealthScore(None, None, weighted)
         score = round_half_up(weighted_sum / total_weight)

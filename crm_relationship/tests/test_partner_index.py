@@ -1,0 +1,117 @@
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .common import CrmRelationshipCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerIndex(CrmRelationshipCommon):
+    """The screens' queries on the classified values can read the company's
+    own indexes (res_partner_index), and read the tier and the care stage
+    without core's existence subquery."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._customer("Chỉ mục")
+        cls._invoice(cls.customer, "2026-05-01", 800.0)
+        cls.customer._recompute_relationship(
+            as_of=cls.as_of, company_ids=cls.company.ids
+        )
+
+    def _indexed(self, name, expression):
+        """Whether the index ``name`` is on ``expression`` (an SQL of the
+        partner aliased ``res_partner``), both as PostgreSQL deparses them:
+        then the planner can use it for a query on that expression."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "CREATE TEMP VIEW crm_relationship_index_probe AS "
+                "SELECT %s AS value FROM res_partner",
+                expression,
+            )
+        )
+        self.env.cr.execute(
+            """SELECT pg_get_viewdef('crm_relationship_index_probe'),
+                      pg_get_expr(i.indexprs, i.indrelid)
+                 FROM pg_index i
+                WHERE i.indexrelid = %s::regclass""",
+            [name],
+        )
+        view, indexed = self.env.cr.fetchone()
+        self.env.cr.execute("DROP VIEW crm_relationship_index_probe")
+        # the view reads "SELECT <expression> AS value FROM res_partner;"
+        selected = view.split("SELECT", 1)[1].rsplit(" AS value", 1)[0]
+        return selected.strip().replace("res_partner.", "") == indexed
+
+    def test_kanban_columns_read_the_company_index(self):
+        customer = self.customer.with_company(self.company)
+        for fname in ("relationship_tier_id", "care_stage_id"):
+            value = customer[fname].id
+            self.assertTrue(value, fname)
+            query = customer._search([(fname, "=", value)])
+            self.assertNotIn("__exists", query.select().code, fname)
+            self.assertEqual(customer.browse(query), self.customer, fname)
+            self.assertTrue(
+                self._indexed(
+                    f"res_partner_{fname}_company_{self.company.id}",
+                    customer._field_to_sql("res_partner", fname),
+                ),
+                fname,
+            )
+
+    def test_the_rank_reads_the_company_index(self):
+        Writer = self.env["crm.relationship.writer"]
+        for fname in ("period_revenue", "period_profit"):
+            self.assertTrue(
+                self._indexed(
+                    f"res_partner_{fname}_company_{self.company.id}",
+                    Writer._stored_sql("res_partner", fname, str(self.company.id)),
+                ),
+                fname,
+            )
+        partner = self.customer.with_company(self.company)
+        self.assertEqual(partner.relationship_revenue_rank, 1)
+
+    def test_a_new_company_gets_its_indexes(self):
+        company = self.env["res.company"].create({"name": "Chi nhánh Huế"})
+        self.env.cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE %s",
+            [f"res_partner_%_company_{company.id}"],
+        )
+        self.assertEqual(
+            sorted(row[0] for row in self.env.cr.fetchall()),
+            sorted(
+                f"res_partner_{fname}_company_{company.id}"
+                for fname in (
+                    "care_stage_id",
+                    "period_profit",
+                    "period_revenue",
+                    "relationship_tier_id",
+                )
+            ),
+        )
+
+    def test_a_deleted_tier_reads_as_no_tier(self):
+        """Core clears the id of a deleted record from the jsonb column, so
+        the plain value needs no existence check."""
+        tier = self.env["crm.relationship.tier"].create(
+            {
+                "name": "Tạm",
+                "code": "temporary",
+                "threshold_type": "amount",
+                "min_amount": 1.0,
+                "company_id": self.company.id,
+            }
+        )
+        partner = self.customer.with_company(self.company)
+        partner.write(
+            {"relationship_tier_id": tier.id, "relationship_tier_locked": True}
+        )
+        tier.unlink()
+        partner.invalidate_recordset()
+        self.assertFalse(partner.relationship_tier_id)
+        self.assertNotIn(
+            partner,
+            partner.search([("relationship_tier_id", "!=", False)]),
+        )
