@@ -11,11 +11,6 @@ from .groups import MONEY_GROUPS
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 320, 56, 16, 16, 44
 
 
-def percent(value):
-    """``value`` with one decimal, none when it is whole: 75, 103.2."""
-    return f"{value:.1f}".removesuffix(".0")
-
-
 class CrmRelationshipWhaleCurve(models.TransientModel):
     """The whale curve (Kaplan and Cooper) of the current company as of the
     last classification: the customers with revenue in the window ranked by
@@ -105,6 +100,8 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
             return self.env._(
                 "No customer loses money: every customer adds to the profit.",
             )
+        # one decimal, none when whole, in the user's language: 75, 103.2
+        percent = self.env["res.partner"]._relationship_number
         return self.env._(
             "The top %(customers)s %% of customers earn %(profit)s %% of the profit; "
             "the customers after the peak lose %(lost)s %% of it.",

@@ -441,6 +441,31 @@ class TestProfit(CrmRelationshipCommon):
         with self.assertRaises(AccessError):
             self.env["crm.relationship.whale.curve"].with_user(self.employee).create({})
 
+    def test_whale_curve_reading_in_the_users_language(self):
+        """The shares of the reading and the top % of a tier reason use the
+        decimal separator of the user's language (Vietnamese: a comma)."""
+        self._profit_world()
+        self.tiers["vip"].top_percent = 2.5
+        self._recompute()
+        self.env["res.lang"]._activate_lang("vi_VN")
+        Curve = self.env["crm.relationship.whale.curve"].with_user(
+            self.relationship_user
+        )
+        english = Curve.with_context(lang="en_US").create({}).reading
+        self.assertIn("103.2 %", english)
+        self.assertIn("3.2 %", english)
+        vietnamese = Curve.with_context(lang="vi_VN").create({}).reading
+        self.assertIn("103,2 %", vietnamese)
+        self.assertIn("3,2 %", vietnamese)
+        self.assertNotIn("103.2", vietnamese)
+        # W is first by revenue of 4 buyers: within the top 2.5 % (vip)
+        self.assertEqual(self.w.relationship_tier_id, self.tiers["vip"])
+        w = self.w.with_company(self.company)
+        self.assertIn("2.5 %", w.with_context(lang="en_US").relationship_tier_reason)
+        reason = w.with_context(lang="vi_VN").relationship_tier_reason
+        self.assertIn("2,5 %", reason)
+        self.assertNotIn("2.5", reason)
+
     def test_simulation_previews_either_basis(self):
         self._profit_world()
         self._recompute()
