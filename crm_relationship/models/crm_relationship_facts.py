@@ -306,17 +306,21 @@ class CrmRelationshipFacts(models.AbstractModel):
     def _placed_sales_sql(self, company, as_of, partner_ids):
         """``_ranked_sales_sql`` of the commercial partners ``partner_ids`` only,
         placed among the others from what the last classification stored (their
-        revenue, purchases and last purchase of the window) instead of
+        revenue, profit, purchases and last purchase of the window) instead of
         recomputing the whole company: the sales of the few, one scan of the
         stored figures. When nothing else changed since that classification,
         the figures equal those of a full run.
 
-        The cumulative share of a quintile is the share of the population with
-        a value up to the customer's own, as ``CUME_DIST()`` counts it."""
+        The rank follows the company's tier basis as in ``_ranked_sales_sql``:
+        revenue, or profit (ties by partner id; an unprofitable customer ranks
+        last). The cumulative share of a quintile is the share of the
+        population with a value up to the customer's own, as ``CUME_DIST()``
+        counts it."""
         self.env["res.partner"].flush_model(
             [
                 "commercial_partner_id",
                 "period_revenue",
+                "period_profit",
                 "purchase_count",
                 "last_purchase_date",
             ]
@@ -331,18 +335,25 @@ class CrmRelationshipFacts(models.AbstractModel):
                  -- the customers with revenue > 0: the partners of the run from
                  -- their sales, the others from what they hold
                  population AS MATERIALIZED (
-                     SELECT pid, revenue, purchases, last_purchase
+                     SELECT pid, revenue, profit, purchases, last_purchase
                        FROM s WHERE revenue > 0
                   UNION ALL
-                     SELECT p.id, %(revenue)s, %(purchases)s, %(last_purchase)s
+                     SELECT p.id, %(revenue)s, %(profit)s, %(purchases)s,
+                            %(last_purchase)s
                        FROM res_partner p
                       WHERE p.id = p.commercial_partner_id
                         AND p.id != ALL(%(ids)s) AND %(revenue)s > 0)""",
             sales=self._profit_sql(company, as_of),
             ids=list(partner_ids),
             revenue=stored("period_revenue"),
+            # a profit of 0 is stored as no value
+            profit=SQL("COALESCE(%s, 0)", stored("period_profit")),
             purchases=SQL("COALESCE(%s, 0)", stored("purchase_count")),
             last_purchase=stored("last_purchase_date"),
+        )
+        # the tiers' basis (docs/rules.md, Profit), as _ranked_sales_sql
+        basis = SQL.identifier(
+            "profit" if company.relationship_tier_basis == "profit" else "revenue"
         )
         if len(partner_ids) <= PLACE_BY_COUNTING:
             # a few customers: count who is above or below each of them in
@@ -358,8 +369,8 @@ class CrmRelationshipFacts(models.AbstractModel):
                    c.buyers
               FROM s, LATERAL (
                    SELECT COUNT(*) AS buyers,
-                          COUNT(*) FILTER (WHERE o.revenue > s.revenue
-                                              OR o.revenue = s.revenue
+                          COUNT(*) FILTER (WHERE o.%(basis)s > s.%(basis)s
+                                              OR o.%(basis)s = s.%(basis)s
                                              AND o.pid < s.pid) AS above,
                           COUNT(*) FILTER (WHERE o.last_purchase <= s.last_purchase)
                               AS recent,
@@ -369,6 +380,7 @@ class CrmRelationshipFacts(models.AbstractModel):
                      FROM population o) c
                 """,
                 population=population,
+                basis=basis,
                 recency=SQL(QUINTILE % (share % "recent")),
                 frequency=SQL(QUINTILE % (share % "frequent")),
                 monetary=SQL(QUINTILE % (share % "spent")),
@@ -377,7 +389,7 @@ class CrmRelationshipFacts(models.AbstractModel):
             """%(population)s,
                  placed AS (
                      SELECT pid,
-                            (ROW_NUMBER() OVER (ORDER BY revenue DESC, pid))::int
+                            (ROW_NUMBER() OVER (ORDER BY %(basis)s DESC, pid))::int
                                 AS revenue_rank,
                             %(recency)s AS recency_score,
                             %(frequency)s AS frequency_score,
@@ -389,6 +401,7 @@ class CrmRelationshipFacts(models.AbstractModel):
               FROM s LEFT JOIN placed pl ON pl.pid = s.pid
             """,
             population=population,
+            basis=basis,
             recency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY last_purchase)"),
             frequency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY purchases)"),
             monetary=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY revenue)"),

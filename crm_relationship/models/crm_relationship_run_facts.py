@@ -143,10 +143,8 @@ class CrmRelationshipRunFacts(models.AbstractModel):
              WHERE p.held OR r.pid IS NOT NULL OR pr.pid IS NOT NULL
                 """,
                 table=SQL.identifier(RUN_TABLE),
-                # tiers by profit rank on figures the placing does not read yet:
-                # a partial run then ranks the whole company
                 ranked=Facts._ranked_sales_sql(company, as_of)
-                if partner_ids is None or company.relationship_tier_basis == "profit"
+                if partner_ids is None
                 else Facts._placed_sales_sql(company, as_of, partner_ids),
                 prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
                 held=held,

@@ -9,11 +9,60 @@ from .groups import MONEY_GROUPS
 
 # the chart's drawing area, in SVG units
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 320, 56, 16, 16, 44
+# the box of a text of the chart's font size (11): the width of a character
+# (an average of wide and narrow ones), the height above the baseline (with a
+# Vietnamese diacritic) and below it
+CHAR_WIDTH, ASCENT, DESCENT = 6.6, 10, 3
+# the room kept between the 100 % label and the curve: half its stroke (2.5)
+# and as much air
+CLEARANCE = 2.5
 
 
-def percent(value):
-    """``value`` with one decimal, none when it is whole: 75, 103.2."""
-    return f"{value:.1f}".removesuffix(".0")
+def curve_span(points, left, right):
+    """(smallest, largest) SVG y (the top and the bottom on screen) of the
+    polyline ``points`` [(x, y)], x ascending, over the x range [``left``,
+    ``right``]; None when it has no point there."""
+    ys = []
+    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+        if x2 < left or x1 > right:
+            continue
+        if x1 == x2:
+            ys += [y1, y2]
+            continue
+        for x in (max(left, x1), min(right, x2)):
+            ys.append(y1 + (y2 - y1) * (x - x1) / (x2 - x1))
+    return (min(ys), max(ys)) if ys else None
+
+
+def level_label_place(points, x0, x100, y100, width):
+    """(x, y, text-anchor) of the label of the 100 % line, for a text
+    ``width`` wide, where it keeps clear of the curve ``points`` (SVG units):
+    at the right end above the line, else below it (the curve comes down to
+    100 % after its peak), else at the left end above the line (the curve
+    starts at 0), else below it; the place farthest from the curve when none
+    is clear."""
+    places = []
+    for anchor, x, left in (
+        ("end", x100 - 4, x100 - 4 - width),
+        ("start", x0 + 4, x0 + 4),
+    ):
+        # above the line (the text's box ends 3 above it, clear of a curve
+        # at 100 %), or below it
+        for baseline in (y100 - DESCENT - 3, y100 + ASCENT + 4):
+            places.append((anchor, x, left, baseline))
+    best, best_gap = None, None
+    for anchor, x, left, baseline in places:
+        span = curve_span(points, left, left + width)
+        if span is None:
+            return x, baseline, anchor
+        curve_top, curve_bottom = span
+        # the gap between the text's box and the curve (< 0: they overlap)
+        gap = max(baseline - ASCENT - curve_bottom, curve_top - baseline - DESCENT)
+        if gap >= CLEARANCE:
+            return x, baseline, anchor
+        if best_gap is None or gap > best_gap:
+            best, best_gap = (x, baseline, anchor), gap
+    return best
 
 
 class CrmRelationshipWhaleCurve(models.TransientModel):
@@ -105,6 +154,8 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
             return self.env._(
                 "No customer loses money: every customer adds to the profit.",
             )
+        # one decimal, none when whole, in the user's language: 75, 103.2
+        percent = self.env["res.partner"]._relationship_number
         return self.env._(
             "The top %(customers)s %% of customers earn %(profit)s %% of the profit; "
             "the customers after the peak lose %(lost)s %% of it.",
@@ -126,7 +177,8 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
                 TOP + inner_h * (top - y) / (top - bottom),
             )
 
-        line = " ".join("{:.1f},{:.1f}".format(*at(x, y)) for x, y in points)
+        placed = [at(x, y) for x, y in points]
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in placed)
         x0, y100 = at(0, 100)
         x100, y0 = at(100, 0)
         ticks = []
@@ -147,7 +199,10 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
             level += step
         x_label = escape(self.env._("Customers ranked by profit (%)"))
         y_label = escape(self.env._("Cumulative profit (%)"))
-        level_label = escape(self.env._("100 % of the profit"))
+        level_text = self.env._("100 % of the profit")
+        label_x, label_y, label_anchor = level_label_place(
+            placed, x0, x100, y100, len(level_text) * CHAR_WIDTH
+        )
         return Markup(
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
             f'class="o_crm_relationship_whale_curve w-100" style="max-width: 760px" '
@@ -158,8 +213,8 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
             f'stroke="#adb5bd"/>'
             f'<line x1="{x0:.1f}" y1="{y100:.1f}" x2="{x100:.1f}" y2="{y100:.1f}" '
             f'stroke="#dc3545" stroke-dasharray="6 4"/>'
-            f'<text x="{x100 - 4:.1f}" y="{y100 - 6:.1f}" text-anchor="end" '
-            f'fill="#dc3545">{level_label}</text>'
+            f'<text x="{label_x:.1f}" y="{label_y:.1f}" '
+            f'text-anchor="{label_anchor}" fill="#dc3545">{escape(level_text)}</text>'
             f'<polyline points="{line}" fill="none" stroke="#017e84" '
             f'stroke-width="2.5"/>'
             f"{''.join(ticks)}"

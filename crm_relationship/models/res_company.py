@@ -413,7 +413,9 @@ class ResCompany(models.Model):
                 )
             else:
                 retained = company.relationship_retention_retained
-                rate = round(100 * retained / previous, 1)
+                rate = self.env["res.partner"]._relationship_number(
+                    100 * retained / previous
+                )
                 message = self.env._(
                     "Measured as of %(date)s: %(rate)s %% (%(retained)s of "
                     "%(previous)s customers of the previous window bought again).",

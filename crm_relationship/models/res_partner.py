@@ -8,8 +8,9 @@ from contextvars import ContextVar
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.misc import format_amount, format_date
+from odoo.tools.misc import format_amount, format_date, get_lang
 
+from ..tools.number_format import short_decimal
 from ..tools.status import CustomerFacts, lost_after_months, needs_care_cause
 from .crm_relationship_tier import RELATIONSHIP_LEVELS
 from .crm_relationship_writer import CLASSIFICATION_FIELDS
@@ -318,7 +319,7 @@ class ResPartner(models.Model):
             )
         )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "lang")
     @api.depends(
         "relationship_tier_id",
         "relationship_tier_locked",
@@ -338,6 +339,15 @@ class ResPartner(models.Model):
             partner.relationship_status_reason = partner._relationship_status_reason(
                 company
             )
+
+    @api.model
+    def _relationship_number(self, value, digits=1):
+        """``value`` as the module's sentences write a figure that is not an
+        amount (a share, a rate, a weight), in the user's language: at most
+        ``digits`` decimals, none when whole: 75, 103.2 (103,2 in
+        Vietnamese). Amounts go through ``format_amount``."""
+        lang = get_lang(self.env)
+        return short_decimal(value, digits, lang.decimal_point, lang.thousands_sep)
 
     def _relationship_tier_reason(self, company):
         tier = self.relationship_tier_id
@@ -367,7 +377,7 @@ class ResPartner(models.Model):
                 months=months,
                 minimum=format_amount(self.env, tier.min_amount, company.currency_id),
             )
-        percent = f"{tier.top_percent:g}"
+        percent = self._relationship_number(tier.top_percent, 4)
         return self.env._(
             "Rank %(rank)s by revenue (%(revenue)s in the last %(months)s months): "
             "within the top %(percent)s %%.",
@@ -388,7 +398,7 @@ class ResPartner(models.Model):
                 months=months,
                 minimum=format_amount(self.env, tier.min_amount, company.currency_id),
             )
-        percent = f"{tier.top_percent:g}"
+        percent = self._relationship_number(tier.top_percent, 4)
         return self.env._(
             "Rank %(rank)s by profit (%(profit)s in the last %(months)s months): "
             "within the top %(percent)s %%.",

@@ -102,7 +102,7 @@ class ResPartner(models.Model):
                 ) % (
                     label,
                     "-" if score is None else round(score),
-                    round(weight, 2),
+                    partner._relationship_number(weight, 2),
                     partner._health_sentence(code, score, facts),
                 )
             partner.health_breakdown = Markup(
@@ -131,7 +131,9 @@ class ResPartner(models.Model):
             if "probability_alive" in facts:
                 return _(
                     "Probability of still buying: %(percent)s %%.",
-                    percent=round(100 * facts["probability_alive"]),
+                    percent=self._relationship_number(
+                        100 * facts["probability_alive"], 0
+                    ),
                 )
             if "recency_score" in facts:
                 return _(
@@ -145,11 +147,11 @@ class ResPartner(models.Model):
                 if change >= 0:
                     return _(
                         "Revenue up %(percent)s %% on the previous window.",
-                        percent=change,
+                        percent=self._relationship_number(change, 0),
                     )
                 return _(
                     "Revenue down %(percent)s %% on the previous window.",
-                    percent=-change,
+                    percent=self._relationship_number(-change, 0),
                 )
             if facts.get("no_revenue"):
                 return _("No revenue in this window nor in the previous one.")

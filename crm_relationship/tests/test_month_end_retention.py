@@ -59,7 +59,7 @@ class TestMonthEndRetention(CrmRelationshipCommon):
             ),
             ("2026-07-31", 20, 15),
         )
-        self.assertIn("75.0 %", self.company.relationship_retention_message)
+        self.assertIn(": 75 % (", self.company.relationship_retention_message)
         self.assertIn("15 of 20", self.company.relationship_retention_message)
 
     def test_one_definition_with_the_kpi(self):

@@ -1,7 +1,10 @@
+from lxml import etree
+
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from ..models.crm_relationship_whale_curve import ASCENT, CHAR_WIDTH, DESCENT
 from ..tools import lifetime_value
 from .common import CrmRelationshipCommon
 
@@ -440,6 +443,103 @@ class TestProfit(CrmRelationshipCommon):
         # a plain employee has no curve
         with self.assertRaises(AccessError):
             self.env["crm.relationship.whale.curve"].with_user(self.employee).create({})
+
+    def test_whale_curve_reading_in_the_users_language(self):
+        """The shares of the reading and the top % of a tier reason use the
+        decimal separator of the user's language (Vietnamese: a comma)."""
+        self._profit_world()
+        self.tiers["vip"].top_percent = 2.5
+        self._recompute()
+        self.env["res.lang"]._activate_lang("vi_VN")
+        Curve = self.env["crm.relationship.whale.curve"].with_user(
+            self.relationship_user
+        )
+        english = Curve.with_context(lang="en_US").create({}).reading
+        self.assertIn("103.2 %", english)
+        self.assertIn("3.2 %", english)
+        vietnamese = Curve.with_context(lang="vi_VN").create({}).reading
+        self.assertIn("103,2 %", vietnamese)
+        self.assertIn("3,2 %", vietnamese)
+        self.assertNotIn("103.2", vietnamese)
+        # W is first by revenue of 4 buyers: within the top 2.5 % (vip)
+        self.assertEqual(self.w.relationship_tier_id, self.tiers["vip"])
+        w = self.w.with_company(self.company)
+        self.assertIn("2.5 %", w.with_context(lang="en_US").relationship_tier_reason)
+        reason = w.with_context(lang="vi_VN").relationship_tier_reason
+        self.assertIn("2,5 %", reason)
+        self.assertNotIn("2.5", reason)
+
+    def _level_label(self, points):
+        """The whale curve's SVG of ``points`` parsed: (the 100 % label's box
+        (left, top, right, bottom), its text, the y of the 100 % line, the
+        curve's polyline [(x, y)]), in SVG units."""
+        curve = (
+            self.env["crm.relationship.whale.curve"]
+            .with_user(self.relationship_user)
+            .with_context(lang="en_US")
+            .create({})
+        )
+        svg = etree.fromstring(str(curve._svg(points)))
+        ns = {"svg": "http://www.w3.org/2000/svg"}
+        [label] = svg.xpath("svg:text[@fill='#dc3545']", namespaces=ns)
+        [level] = svg.xpath("svg:line[@stroke='#dc3545']", namespaces=ns)
+        [polyline] = svg.xpath("svg:polyline", namespaces=ns)
+        line = [
+            tuple(float(value) for value in point.split(","))
+            for point in polyline.get("points").split()
+        ]
+        x, y = float(label.get("x")), float(label.get("y"))
+        width = len(label.text) * CHAR_WIDTH
+        left = x - width if label.get("text-anchor") == "end" else x
+        box = (left, y - ASCENT, left + width, y + DESCENT)
+        return box, label.text, float(level.get("y1")), line
+
+    def _curve_ys(self, line, left, right):
+        """The y of the polyline ``line`` at every unit of x in [left, right]
+        and at its vertices there."""
+        xs = [left + step for step in range(int(right - left) + 1)] + [right]
+        xs += [x for x, _y in line if left <= x <= right]
+        ys = []
+        for x in xs:
+            for (x1, y1), (x2, y2) in zip(line, line[1:], strict=False):
+                if x1 <= x <= x2 and x2 > x1:
+                    ys.append(y1 + (y2 - y1) * (x - x1) / (x2 - x1))
+        return ys
+
+    def test_whale_curve_label_keeps_clear_of_the_curve(self):
+        """The label of the 100 % line is never drawn across the curve: not
+        where a peak or the way down to 100 % passes (right end, above the
+        line), nor where the curve crosses the line."""
+        curves = {
+            # the peak after 3 of 4 customers, down to 100 % at the right
+            "this company": [(0, 0), (25, 80), (50, 101.6), (75, 103.2), (100, 100)],
+            "a high peak": [(0, 0), (25, 80), (50, 120), (75, 150), (100, 100)],
+            "one whale": [(0, 0), (10, 300), (100, 100)],
+            "nobody loses": [(0, 0), (25, 77), (50, 97.7), (75, 99.2), (100, 100)],
+            # the peak late and just above the line: the right end is taken
+            "a late peak": [(0, 0), (80, 95), (90, 103), (100, 100)],
+        }
+        places = {}
+        for name, points in curves.items():
+            with self.subTest(curve=name):
+                box, text, y100, line = self._level_label(points)
+                self.assertEqual(text, "100 % of the profit")
+                left, top, right, bottom = box
+                ys = self._curve_ys(line, left, right)
+                self.assertTrue(ys)
+                # half the curve's stroke (2.5) away from the text at least
+                self.assertTrue(
+                    all(y < top - 1.25 or y > bottom + 1.25 for y in ys),
+                    f"the label {box} crosses the curve {line}",
+                )
+                places[name] = (round(left), bottom < y100)
+        # where it was, at the right end above the line, when the curve
+        # leaves room there; below the line when the way down takes it; at
+        # the left end when the curve crosses the line at the right
+        self.assertEqual(places["nobody loses"][1], True)
+        self.assertEqual(places["a high peak"][1], False)
+        self.assertGreater(places["a high peak"][0], 300)
+        self.assertLess(places["a late peak"][0], 100)
 
     def test_simulation_previews_either_basis(self):
         self._profit_world()

@@ -5,6 +5,7 @@ from . import clv  # numpy and scipy are imported lazily, inside its functions
 from . import health
 from . import kpi
 from . import lifetime_value
+from . import number_format
 from . import rfm
 from . import status
 from . import tiering
