@@ -2,6 +2,7 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 
 from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
@@ -161,7 +162,13 @@ class CrmRelationshipClassification(models.AbstractModel):
 
     @api.model
     def _iter_figures(
-        self, company, as_of, partner_ids=None, with_stored=False, failures=None
+        self,
+        company,
+        as_of,
+        partner_ids=None,
+        with_stored=False,
+        failures=None,
+        explain=True,
     ):
         """Yield batches ``{pid: {field: value}}`` of the classification of
         ``company`` as of ``as_of`` (of ``partner_ids`` only when given), without
@@ -169,7 +176,8 @@ class CrmRelationshipClassification(models.AbstractModel):
         the KPIs of a past date read them too. With ``with_stored`` each row
         also carries ``"_stored"``, the values held now in the order of
         ``CLASSIFICATION_FIELDS`` (None when a contact holds other values than
-        its commercial partner).
+        its commercial partner). Without ``explain`` the health breakdown
+        (``health_components``) is left empty: the KPIs read the score only.
 
         A customer whose rules raise is left out of its batch and counted in
         ``failures`` (a ``RunFailures``); when every customer of a batch
@@ -193,6 +201,8 @@ class CrmRelationshipClassification(models.AbstractModel):
         context = Rules._rules_context(
             company, as_of, population, fits, full=partner_ids is None
         )
+        if not explain:
+            context = replace(context, explain=False)
         if with_stored and partner_ids is None:
             Rules._store_kotler(company, context)
         for rows in RunFacts._read(company, with_stored):

@@ -41,7 +41,7 @@ class CrmRelationshipKpi(models.Model):
                     vals["period_profit"],
                     vals["period_cost_to_serve"],
                 )
-                for batch in engine._iter_figures(company, as_of)
+                for batch in engine._iter_figures(company, as_of, explain=False)
                 for pid, vals in batch.items()
                 # sales history only: prospects would add empty groups
                 if vals["first_purchase_date"]

@@ -47,6 +47,9 @@ class RulesContext:
     kotler: Mapping = field(default_factory=lambda: MappingProxyType({}))
     # {tier id: its level} of the tiers by Kotler's matrix that have a class
     kotler_levels: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    # the health breakdown (JSON) is written: a run that stores nothing (the
+    # KPIs of a past date) reads the score and the band only
+    explain: bool = True
 
 
 # facts left out of the stored breakdown: amounts are for the money groups only
@@ -417,5 +420,5 @@ class CrmRelationshipRules(models.AbstractModel):
             "health_score_change": health_change(
                 result.score, row["stored_health_score"], row["stored_health_change"]
             ),
-            "health_components": components_json(result),
+            "health_components": components_json(result) if ctx.explain else None,
         }

@@ -94,8 +94,13 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                             %(held)s AS held
                        FROM res_partner p
                       WHERE %(partner_scope)s)
-            SELECT p.id AS pid, r.revenue, r.previous_revenue,
-                   r.historical_revenue, r.purchases, r.previous_purchases,
+            SELECT p.id AS pid,
+                   -- the sums of amounts as floats, which the rules read: the
+                   -- database converts them faster than the driver's Decimals
+                   r.revenue::float8 AS revenue,
+                   r.previous_revenue::float8 AS previous_revenue,
+                   r.historical_revenue::float8 AS historical_revenue,
+                   r.purchases, r.previous_purchases,
                    r.first_purchase, r.last_purchase, r.quarters, r.unpaid,
                    r.revenue_rank, r.recency_score, r.frequency_score,
                    r.monetary_score, r.buyers,
@@ -126,7 +131,10 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                    li.last_interaction,
                    p.locked_tier_id, p.locked_level, p.end_date, p.region_scope,
                    p.stage_id, p.phase_auto, p.created,
-                   r.margin, r.historical_margin, r.cost_to_serve, r.profit
+                   r.margin::float8 AS margin,
+                   r.historical_margin::float8 AS historical_margin,
+                   r.cost_to_serve::float8 AS cost_to_serve,
+                   r.profit::float8 AS profit
               FROM partners p
          LEFT JOIN ranked r ON r.pid = p.id
          LEFT JOIN (SELECT DISTINCT * FROM prospects) pr(pid) ON pr.pid = p.id

@@ -91,10 +91,11 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         company that has revenue moves or a locked tier, as of today (the date
         Apply classifies as of): ``(revenue, basis figure, rank by the basis
         previewed, buyers, has sales, locked tier id)``. Ranks and ``buyers``
-        (N) come from the engine's own fact,
-        ``crm.relationship.facts._ranked_sales_sql``: every customer with
-        revenue > 0 counts, a locked one included. Read-only SQL, so that a
-        read replica may serve the preview.
+        (N) are those of the engine's own ranking
+        (``crm.relationship.facts._ranked_sales_sql``) on the engine's sales and
+        profit (``_profit_sql``), without the RFM quintiles the preview does not
+        show: every customer with revenue > 0 counts, a locked one included.
+        Read-only SQL, so that a read replica may serve the preview.
         """
         self.ensure_one()
         self._check_simulated_company()
@@ -118,16 +119,14 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                    CASE WHEN r.revenue > 0 THEN (ROW_NUMBER() OVER (
                        PARTITION BY r.revenue > 0 ORDER BY r.%(basis)s DESC, r.pid))
                    END,
-                   r.buyers, r.pid IS NOT NULL,
+                   COUNT(*) FILTER (WHERE r.revenue > 0) OVER (), r.pid IS NOT NULL,
                    CASE WHEN %(locked)s THEN %(tier_id)s END
               FROM res_partner p
          LEFT JOIN ranked r ON r.pid = p.id
              WHERE p.id = p.commercial_partner_id
                AND (r.pid IS NOT NULL OR %(locked)s)
                 """,
-                ranked=self.env["crm.relationship.facts"]._ranked_sales_sql(
-                    company, as_of
-                ),
+                ranked=self.env["crm.relationship.facts"]._profit_sql(company, as_of),
                 locked=Writer._stored_sql("p", "relationship_tier_locked", key),
                 tier_id=Writer._stored_sql("p", "relationship_tier_id", key),
                 basis=SQL("profit" if self.tier_basis == "profit" else "revenue"),
@@ -139,10 +138,12 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         """N, the number of buyers the engine ranks (a locked one included)."""
         for wizard in self:
             wizard._check_simulated_company()
-            ranked = self.env["crm.relationship.facts"]._ranked_sales_sql(
+            sales = self.env["crm.relationship.facts"]._sales_sql(
                 wizard.company_id, fields.Date.context_today(self)
             )
-            rows = self.env.execute_query(SQL("SELECT MAX(buyers) FROM (%s) r", ranked))
+            rows = self.env.execute_query(
+                SQL("SELECT COUNT(*) FROM (%s) s WHERE s.revenue > 0", sales)
+            )
             wizard.customer_count = rows[0][0] or 0
 
     def _simulate(self):
