@@ -112,11 +112,11 @@ class CrmRelationshipKpi(models.Model):
             .search([("care_overdue", "=", True)])
             .ids
         )
-        active = [row for row in customers if row["revenue"] > 0]
+        active = [row for row in customers if row.revenue > 0]
         rows = [
             (
                 kpi_rules.rate(
-                    sum(1 for row in active if row["partner_id"] not in overdue),
+                    sum(1 for row in active if row.partner_id not in overdue),
                     len(active),
                 ),
                 False,
@@ -125,10 +125,10 @@ class CrmRelationshipKpi(models.Model):
         ]
         by_team = {}
         for row in active:
-            if row["team_id"]:
-                by_team.setdefault(row["team_id"], []).append(row)
+            if row.team_id:
+                by_team.setdefault(row.team_id, []).append(row)
         for team_id, group in by_team.items():
-            compliant = sum(1 for row in group if row["partner_id"] not in overdue)
+            compliant = sum(1 for row in group if row.partner_id not in overdue)
             rows.append((kpi_rules.rate(compliant, len(group)), False, team_id))
         return {"care_compliance_rate": rows}
 
