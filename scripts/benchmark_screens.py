@@ -122,6 +122,13 @@ class Screen:
     def prepare(self, env):
         """The RPCs of one load, as ``[(model method name, args, kwargs)]``."""
         action = env.ref(self.action)
+        if action._name == "ir.actions.server":
+            model = env[action.model_id.model]
+            views = model.get_views([(False, self.view_type), (False, "search")])
+            arch = etree.fromstring(views["views"][self.view_type]["arch"])
+            self.model = model
+            spec = _specification(arch, model._name, env)
+            return [(self._open_and_read(action, spec), (), {})]
         context = dict(env.context, **_eval(action.context, env))
         model = env[action.res_model].with_context(context)
         domain = list(_eval(action.domain, env) or [])
@@ -166,6 +173,15 @@ class Screen:
             spec["display_name"] = {}
             return [("web_read", (spec,), {"_ids": [record_id]})]
         raise ValueError(self.view_type)
+
+    @staticmethod
+    def _open_and_read(action, spec):
+        def open_and_read(model):
+            result = action.with_env(model.env).run()
+            model.browse(result["res_id"]).web_read(spec)
+
+        open_and_read.__name__ = "run + web_read"
+        return open_and_read
 
     def _list(self, model, domain, spec, groupby):
         if groupby:
@@ -302,6 +318,9 @@ SCREENS = [
         "crm_relationship.crm_relationship_tier_simulation_action",
         "form",
     ),
+    Screen(
+        "whale curve", "crm_relationship.crm_relationship_whale_curve_action", "form"
+    ),
 ]
 
 
@@ -314,7 +333,10 @@ def load(env, rpcs, model_name):
         records = env[model_name].browse(kwargs.pop("_ids", []))
         queries = env.cr.sql_log_count
         started = time.perf_counter()
-        getattr(records, method)(*args, **kwargs)
+        if callable(method):
+            method(records)
+        else:
+            getattr(records, method)(*args, **kwargs)
         env.flush_all()
         figures.append((time.perf_counter() - started, env.cr.sql_log_count - queries))
     env.cr.rollback()
@@ -354,6 +376,7 @@ def main():
             )
             if args.detail:
                 for index, (method, *_rest) in enumerate(rpcs):
+                    method = getattr(method, "__name__", method)
                     rpc_seconds = statistics.median(
                         figures[index][0] for figures in loads
                     )
