@@ -8,6 +8,7 @@ from odoo.tools.misc import get_lang
 
 from ..tools import care, health
 from .crm_relationship_rules import health_change
+from .crm_relationship_run_facts import READ_BATCH_SIZE
 
 _logger = logging.getLogger(__name__)
 
@@ -269,30 +270,38 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
             ["next_care_date", "care_status", *HEALTH_FIELDS]
         )
         Writer = self.env["crm.relationship.writer"]
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT id, %(stored)s
-                     FROM res_partner
-                    WHERE id = commercial_partner_id
-                      AND (next_care_date ? %(key)s OR care_status ? %(key)s)""",
-                stored=SQL(", ").join(
-                    Writer._stored_sql("res_partner", fname, key)
-                    for fname in ("next_care_date", "care_status", *RESCORE_FIELDS)
-                ),
-                key=key,
-            )
+        query = SQL(
+            """SELECT id, %(stored)s
+                 FROM res_partner
+                WHERE id = commercial_partner_id
+                  AND (next_care_date ? %(key)s OR care_status ? %(key)s)""",
+            stored=SQL(", ").join(
+                Writer._stored_sql("res_partner", fname, key)
+                for fname in ("next_care_date", "care_status", *RESCORE_FIELDS)
+            ),
+            key=key,
         )
         rescore = self._health_rescorer(company)
-        changed = {}
-        for pid, next_date, stored_status, *stored in rows:
-            status = care.care_status(next_date, as_of)
-            if status != stored_status:
-                changed[pid] = {
-                    "care_status": status,
-                    **rescore(status, *stored),
-                }
-        Writer._write_rows(company, changed)
-        return len(changed)
+        aged = 0
+        # streamed from a server-side cursor: memory follows the batch, not
+        # the book (each row carries the health breakdown)
+        cursor = self.env.cr._cnx.cursor("crm_relationship_care_status")
+        try:
+            cursor.execute(query.code, query.params)
+            while rows := cursor.fetchmany(READ_BATCH_SIZE):
+                changed = {}
+                for pid, next_date, stored_status, *stored in rows:
+                    status = care.care_status(next_date, as_of)
+                    if status != stored_status:
+                        changed[pid] = {
+                            "care_status": status,
+                            **rescore(status, *stored),
+                        }
+                Writer._write_rows(company, changed)
+                aged += len(changed)
+        finally:
+            cursor.close()
+        return aged
 
     @api.model
     def _health_rescorer(self, company):
