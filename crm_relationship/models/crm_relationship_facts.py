@@ -223,6 +223,10 @@ class CrmRelationshipFacts(models.AbstractModel):
                  FROM (%(report)s) r
                  JOIN account_move m ON m.id = r.move_id
                 WHERE %(moves)s %(window)s
+                  -- the same moves, named on the report's own columns too, so
+                  -- that they are picked before its lines are joined
+                  AND r.company_id = %(company)s AND %(report_moves)s
+                  AND r.invoice_date <= %(as_of)s
              GROUP BY m.commercial_partner_id""",
             start=start,
             historical=SQL("COALESCE(SUM(r.price_margin), 0)")
@@ -230,7 +234,15 @@ class CrmRelationshipFacts(models.AbstractModel):
             else SQL("NULL::numeric"),
             report=Report._table_query,
             moves=self._revenue_moves_sql(company, as_of),
-            window=SQL("") if history else SQL("AND m.invoice_date > %s", start),
+            window=SQL("")
+            if history
+            else SQL(
+                "AND m.invoice_date > %(start)s AND r.invoice_date > %(start)s",
+                start=start,
+            ),
+            company=company.id,
+            report_moves=revenue_move_sql("r"),
+            as_of=as_of,
         )
 
     @api.model
