@@ -176,8 +176,21 @@ def setup_database(partners, lines):
 
 
 def upgrade_module():
-    """Bring a kept benchmark database to the code of this checkout."""
+    """Bring a kept benchmark database to the code of this checkout and to the
+    state the generation leaves: the invoices of the nightly steps and the
+    care activities removed, the company's methods back to their defaults,
+    nothing classified."""
     run_odoo("-u", "crm_relationship")
+    psql(
+        "DELETE FROM account_move WHERE name LIKE 'BENCH/NIGHT%' "
+        "OR name LIKE 'BENCH/REFUND/%'"
+    )
+    psql("DELETE FROM mail_activity WHERE res_model = 'res.partner'")
+    psql(
+        "UPDATE res_company SET relationship_clv_method = 'retention', "
+        "relationship_margin_source = 'rate'"
+    )
+    measure("reset_classification", "forget the classification (set-up)")
 
 
 # --- measured steps, each run in a subprocess of its own ---------------------
@@ -286,10 +299,13 @@ def _recompute_one(env):
 
 def _salespeople(env):
     """Spread the customers over SALESPEOPLE salespeople (not measured)."""
-    users = env["res.users"].create(
+    logins = [f"bench_seller_{n}" for n in range(SALESPEOPLE)]
+    users = env["res.users"].search([("login", "in", logins)])  # a reused book
+    users |= env["res.users"].create(
         [
-            {"name": f"Bench seller {n}", "login": f"bench_seller_{n}"}
-            for n in range(SALESPEOPLE)
+            {"name": f"Bench seller {n}", "login": login}
+            for n, login in enumerate(logins)
+            if login not in users.mapped("login")
         ]
     )
     env.cr.execute(
