@@ -11,7 +11,7 @@ empty record cache per load. Prints, per screen, the median server time and
 query count of 5 loads (after one unmeasured load that fills Odoo's caches).
 
     python3 scripts/benchmark_screens.py [--db crm_relationship_bench] [--loads 5]
-                                         [--detail]
+                                         [--detail] [--only care]
 
 Run it on a database of ``scripts/benchmark.py --keep`` (the customers, the
 classification, its history and a KPI snapshot are there). Nothing here is a
@@ -351,11 +351,14 @@ def main():
     parser.add_argument(
         "--detail", action="store_true", help="also the median time of each RPC"
     )
+    parser.add_argument("--only", help="the screens whose label contains this text")
     args = parser.parse_args()
     env, cr = _env(args.db, args.login)
     try:
         print(f"{'screen':34} {'RPCs':>4} {'median':>9} {'queries':>8}")
         for screen in SCREENS:
+            if args.only and args.only not in screen.label:
+                continue
             try:
                 rpcs = screen.prepare(env)
             except ValueError as error:  # a screen of a later issue

@@ -1,5 +1,6 @@
 from odoo import api, models
-from odoo.tools.sql import create_index
+from odoo.tools import SQL
+from odoo.tools.sql import create_index, index_exists
 
 from .res_partner import PLAIN_MANY2ONES
 
@@ -14,7 +15,7 @@ class ResPartner(models.Model):
     A company-dependent value is an expression of a jsonb column, which core
     indexes only as ``column IS NOT NULL``: each kanban column of a tier or a
     care stage, and the rank on a customer's form, would scan every partner.
-    One partial index per company on the very expression the queries use lets
+    One index per company on the very expression the queries use lets
     PostgreSQL read only the rows of that column or above that rank.
     """
 
@@ -43,14 +44,17 @@ class ResPartner(models.Model):
 
     @api.model
     def _relationship_create_indexes(self, companies):
-        """Create the indexes of ``companies`` that do not exist yet."""
+        """Create the indexes of ``companies`` that do not exist yet, then
+        gather the table's statistics: PostgreSQL keeps statistics on the
+        expression of an index (not of a partial one, hence whole indexes),
+        without which it guesses how many customers a column holds and may
+        walk the whole table in name order to fill an empty one."""
+        created = False
         for company in companies:
             indexes = self._relationship_index_expressions(company)
             for name, expression in indexes.items():
-                create_index(
-                    self.env.cr,
-                    name,
-                    self._table,
-                    [expression],
-                    where=f"{expression} IS NOT NULL",
-                )
+                if not index_exists(self.env.cr, name):
+                    create_index(self.env.cr, name, self._table, [expression])
+                    created = True
+        if created:
+            self.env.cr.execute(SQL("ANALYZE %s", SQL.identifier(self._table)))
