@@ -297,24 +297,36 @@ class ResPartner(models.Model):
         def stored_in(alias, fname):
             return self.env["crm.relationship.writer"]._stored_sql(alias, fname, key)
 
-        # who is above each customer, counted on the company's index of the
-        # figure (res_partner_index): no sort of the whole company
+        # the figures of the customers, then who is above each of them,
+        # counted on the company's index of the figure (res_partner_index)
+        # with the figure written out, so that PostgreSQL plans each count on
+        # it: no sort of the whole company, two queries for any recordset
+        figures = self.env.execute_query(
+            SQL(
+                """SELECT id, COALESCE(%(basis)s, 0) FROM res_partner p
+                    WHERE id = ANY(%(ids)s) AND %(revenue)s > 0""",
+                basis=stored_in("p", basis),
+                revenue=stored_in("p", "period_revenue"),
+                ids=partner_ids,
+            )
+        )
+        if not figures:
+            return {}
         return dict(
             self.env.execute_query(
-                SQL(
-                    """SELECT me.id, 1 + (
-                              SELECT COUNT(*) FROM res_partner o
-                               WHERE %(o_basis)s >= %(me_basis)s
-                                 AND (%(o_basis)s > %(me_basis)s OR o.id < me.id)
-                                 AND o.id = o.commercial_partner_id
-                                 AND %(o_revenue)s > 0)::int
-                         FROM res_partner me
-                        WHERE me.id = ANY(%(ids)s) AND %(me_revenue)s > 0""",
-                    o_basis=stored_in("o", basis),
-                    me_basis=SQL("COALESCE(%s, 0)", stored_in("me", basis)),
-                    o_revenue=stored_in("o", "period_revenue"),
-                    me_revenue=stored_in("me", "period_revenue"),
-                    ids=partner_ids,
+                SQL(" UNION ALL ").join(
+                    SQL(
+                        """(SELECT %(pid)s, 1 + COUNT(*)::int FROM res_partner o
+                             WHERE %(o_basis)s >= %(figure)s::float8
+                               AND (%(o_basis)s > %(figure)s::float8 OR o.id < %(pid)s)
+                               AND o.id = o.commercial_partner_id
+                               AND %(o_revenue)s > 0)""",
+                        pid=pid,
+                        figure=figure,
+                        o_basis=stored_in("o", basis),
+                        o_revenue=stored_in("o", "period_revenue"),
+                    )
+                    for pid, figure in figures
                 )
             )
         )
