@@ -22,8 +22,9 @@ class ResPartner(models.Model):
     _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     def init(self):
-        super().init()
+        result = super().init()
         self._relationship_create_indexes(self.env["res.company"].sudo().search([]))
+        return result
 
     @api.model
     def _relationship_index_expressions(self, company):
