@@ -180,7 +180,10 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
              LEFT JOIN crm_relationship_tier t ON t.id = %(tier_id)s
                  WHERE p.active AND p.id = p.commercial_partner_id
                    AND %(care_status)s = 'overdue'
-                   AND NOT EXISTS (SELECT 1 FROM open_care o WHERE o.res_id = p.id)
+                   -- a hashed list, whatever PostgreSQL guesses of the
+                   -- overdue customers (a nested loop took 7 s at 100,000)
+                   AND p.id NOT IN (SELECT res_id FROM open_care
+                                     WHERE res_id IS NOT NULL)
             ), ranked AS (
                 SELECT c.id, c.user_id, ROW_NUMBER() OVER (
                            PARTITION BY c.user_id
