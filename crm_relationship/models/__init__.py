@@ -8,6 +8,7 @@ from . import crm_relationship_interaction
 from . import crm_relationship_feedback_stage
 from . import crm_relationship_feedback
 from . import crm_relationship_facts
+from . import crm_relationship_facts_profit
 from . import crm_relationship_writer
 from . import crm_relationship_run_facts
 from . import crm_relationship_rules

@@ -8,7 +8,7 @@ from odoo.tools.misc import get_lang
 
 from ..tools import care, health
 from .crm_relationship_rules import health_change
-from .crm_relationship_run_facts import READ_BATCH_SIZE
+from .crm_relationship_run_facts import stream_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -286,24 +286,18 @@ class CrmRelationshipCareScheduler(models.AbstractModel):
         )
         rescore = self._health_rescorer(company)
         aged = 0
-        # streamed from a server-side cursor: memory follows the batch, not
-        # the book (each row carries the health breakdown)
-        cursor = self.env.cr._cnx.cursor("crm_relationship_care_status")
-        try:
-            cursor.execute(query.code, query.params)
-            while rows := cursor.fetchmany(READ_BATCH_SIZE):
-                changed = {}
-                for pid, next_date, stored_status, *stored in rows:
-                    status = care.care_status(next_date, as_of)
-                    if status != stored_status:
-                        changed[pid] = {
-                            "care_status": status,
-                            **rescore(status, *stored),
-                        }
-                Writer._write_rows(company, changed)
-                aged += len(changed)
-        finally:
-            cursor.close()
+        # streamed: each row carries the health breakdown
+        for rows in stream_rows(self.env.cr, "crm_relationship_care_status", query):
+            changed = {}
+            for pid, next_date, stored_status, *stored in rows:
+                status = care.care_status(next_date, as_of)
+                if status != stored_status:
+                    changed[pid] = {
+                        "care_status": status,
+                        **rescore(status, *stored),
+                    }
+            Writer._write_rows(company, changed)
+            aged += len(changed)
         return aged
 
     @api.model

@@ -9,7 +9,7 @@ from odoo.tools import SQL
 from ..tools import kpi as kpi_rules
 from ..tools import profit as profit_rules
 from .crm_relationship_kpi import TIER_BREAKDOWN_CODES, TOP_TIER_CODES
-from .crm_relationship_run_facts import READ_BATCH_SIZE
+from .crm_relationship_run_facts import stream_rows
 
 # what the KPIs read of the classification of a customer, in this order
 KPI_FIGURES = (
@@ -149,13 +149,8 @@ class CrmRelationshipKpi(models.Model):
             ),
             key=key,
         )
-        cursor = self.env.cr._cnx.cursor("crm_relationship_kpi_figures")
-        try:
-            cursor.execute(query.code, query.params)
-            while records := cursor.fetchmany(READ_BATCH_SIZE):
-                yield from records
-        finally:
-            cursor.close()
+        for records in stream_rows(self.env.cr, "crm_relationship_kpi_figures", query):
+            yield from records
 
     @api.model
     def _kpi_partner_teams(self):

@@ -7,6 +7,20 @@ RUN_TABLE = "crm_relationship_run"
 READ_BATCH_SIZE = 20000
 
 
+def stream_rows(cr, name, query):
+    """Yield the rows of ``query`` (an SQL) READ_BATCH_SIZE at a time from a
+    server-side cursor named ``name`` of the transaction of ``cr``, so that
+    memory follows the batch, not the book. Odoo's cursor has no server-side
+    cursor: a named one of its connection is the way."""
+    cursor = cr._cnx.cursor(name)
+    try:
+        cursor.execute(query.code, query.params)
+        while records := cursor.fetchmany(READ_BATCH_SIZE):
+            yield records
+    finally:
+        cursor.close()
+
+
 class CrmRelationshipRunFacts(models.AbstractModel):
     """The facts of one classification run of one company.
 
@@ -273,13 +287,8 @@ class CrmRelationshipRunFacts(models.AbstractModel):
             "WHERE revenue > 0",
             SQL.identifier(RUN_TABLE),
         )
-        cursor = self.env.cr._cnx.cursor("crm_relationship_run_buyers")
-        try:
-            cursor.execute(query.code, query.params)
-            while records := cursor.fetchmany(READ_BATCH_SIZE):
-                yield from records
-        finally:
-            cursor.close()
+        for records in stream_rows(self.env.cr, "crm_relationship_run_buyers", query):
+            yield from records
 
     @api.model
     def _drop(self):

@@ -16,9 +16,6 @@ from .crm_relationship_tier import RELATIONSHIP_LEVELS
 from .crm_relationship_writer import CLASSIFICATION_FIELDS
 from .groups import MANAGER_GROUP, MONEY_GROUPS
 
-# company-dependent many2ones read without core's existence subquery
-PLAIN_MANY2ONES = ("relationship_tier_id", "care_stage_id")
-
 RELATIONSHIP_STATUSES = [
     ("new", "New"),
     ("active", "Active"),
@@ -488,29 +485,6 @@ class ResPartner(models.Model):
                 months=company.relationship_window_months,
             )
         return reasons[status]()
-
-    def _field_to_sql(self, alias, fname, query=None, flush=True):
-        """The module's company-dependent many2ones (tier, care stage) without
-        core's per-row existence subquery.
-
-        Core wraps a company-dependent many2one in ``(SELECT id FROM comodel
-        WHERE id = ...)`` to hide deleted ids: on 100,000 partners that makes
-        every count of the customers kanban and the care pipeline take half a
-        second. Core's own unlink already clears (``set null``) or refuses
-        (``restrict``) an id in use in the jsonb column, so the plain value is
-        exact. ``super()`` has no way to leave the subquery out: this is core's
-        expression without it.
-        """
-        if fname not in PLAIN_MANY2ONES:
-            return super()._field_to_sql(alias, fname, query, flush)
-        self.check_field_access_rights("read", [fname])
-        field = self._fields[fname]
-        column = SQL.identifier(alias, fname, to_flush=field if flush else None)
-        value = SQL("%s->%s", column, str(self.env.company.id))
-        fallback = field.get_company_dependent_fallback(self)
-        if fallback:
-            value = SQL("COALESCE(%s, to_jsonb(%s::int4))", value, fallback.id)
-        return SQL("(%s->>0)::int4", value)
 
     @api.model
     def _commercial_fields(self):

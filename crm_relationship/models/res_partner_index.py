@@ -2,15 +2,16 @@ from odoo import api, models
 from odoo.tools import SQL
 from odoo.tools.sql import create_index, index_exists
 
-from .res_partner import PLAIN_MANY2ONES
-
+# company-dependent many2ones read without core's existence subquery
+PLAIN_MANY2ONES = ("relationship_tier_id", "care_stage_id")
 # the figures the rank read on the form orders (docs/rules.md, Tiers)
 RANKED_FIGURES = ("period_revenue", "period_profit")
 
 
 class ResPartner(models.Model):
-    """Per-company indexes of the classified values the screens filter, group
-    and rank by.
+    """How the screens read the classified values: per-company indexes of
+    those they filter, group and rank by, and the tier and care stage without
+    core's existence subquery.
 
     A company-dependent value is an expression of a jsonb column, which core
     indexes only as ``column IS NOT NULL``: each kanban column of a tier or a
@@ -25,6 +26,29 @@ class ResPartner(models.Model):
         result = super().init()
         self._relationship_create_indexes(self.env["res.company"].sudo().search([]))
         return result
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """The module's company-dependent many2ones (tier, care stage) without
+        core's per-row existence subquery.
+
+        Core wraps a company-dependent many2one in ``(SELECT id FROM comodel
+        WHERE id = ...)`` to hide deleted ids: on 100,000 partners that makes
+        every count of the customers kanban and the care pipeline take half a
+        second. Core's own unlink already clears (``set null``) or refuses
+        (``restrict``) an id in use in the jsonb column, so the plain value is
+        exact. ``super()`` has no way to leave the subquery out: this is core's
+        expression without it.
+        """
+        if fname not in PLAIN_MANY2ONES:
+            return super()._field_to_sql(alias, fname, query, flush)
+        self.check_field_access_rights("read", [fname])
+        field = self._fields[fname]
+        column = SQL.identifier(alias, fname, to_flush=field if flush else None)
+        value = SQL("%s->%s", column, str(self.env.company.id))
+        fallback = field.get_company_dependent_fallback(self)
+        if fallback:
+            value = SQL("COALESCE(%s, to_jsonb(%s::int4))", value, fallback.id)
+        return SQL("(%s->>0)::int4", value)
 
     @api.model
     def _relationship_index_expressions(self, company):
