@@ -28,6 +28,7 @@ from lxml import etree
 
 KANBAN_GROUP_LIMIT = 40  # records the kanban loads per open column
 LIST_LIMIT = 80
+COUNT_LIMIT = 10000  # the web client's DEFAULT_COUNT_LIMIT (relational_model.js)
 X2MANY_LIMIT = 40
 
 
@@ -190,7 +191,7 @@ class Screen:
             (
                 "web_search_read",
                 (domain, spec),
-                {"limit": LIST_LIMIT, "count_limit": 10001},
+                {"limit": LIST_LIMIT, "count_limit": COUNT_LIMIT + 1},
             )
         ]
 
@@ -200,7 +201,7 @@ class Screen:
                 (
                     "web_search_read",
                     (domain, spec),
-                    {"limit": LIST_LIMIT, "count_limit": 10001},
+                    {"limit": LIST_LIMIT, "count_limit": COUNT_LIMIT + 1},
                 )
             ]
         progress = next(arch.iter("progressbar"), None)
@@ -235,7 +236,8 @@ class Screen:
                 (
                     "web_search_read",
                     (group["__domain"], spec),
-                    {"limit": KANBAN_GROUP_LIMIT},
+                    # the web client's count limit of a group's records
+                    {"limit": KANBAN_GROUP_LIMIT, "count_limit": COUNT_LIMIT + 1},
                 )
             )
         return rpcs

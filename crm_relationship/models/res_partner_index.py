@@ -4,6 +4,22 @@ from odoo.tools.sql import create_index, index_exists
 
 # company-dependent many2ones read without core's existence subquery
 PLAIN_MANY2ONES = ("relationship_tier_id", "care_stage_id")
+# what the kanban grouped by each of them reads besides the column: its
+# progress bar, its sum, the actions' filter of commercial partners and core's
+# multi-company rule on partners. With them in its index, counting a column
+# reads the index alone, not the whole partner table.
+KANBAN_COLUMNS = {
+    "relationship_tier_id": ("relationship_status",),
+    "care_stage_id": ("care_status",),
+}
+KANBAN_FILTER_COLUMNS = (
+    "lifetime_value",
+    "active",
+    "is_company",
+    "parent_id",
+    "partner_share",
+    "company_id",
+)
 # the figures the rank read on the form orders (docs/rules.md, Tiers)
 RANKED_FIGURES = ("period_revenue", "period_profit")
 
@@ -17,7 +33,10 @@ class ResPartner(models.Model):
     indexes only as ``column IS NOT NULL``: each kanban column of a tier or a
     care stage, and the rank on a customer's form, would scan every partner.
     One index per company on the very expression the queries use lets
-    PostgreSQL read only the rows of that column or above that rank.
+    PostgreSQL read only the rows of that column or above that rank; the
+    index of a kanban's column also holds what its grouped reads need
+    (``KANBAN_COLUMNS``), so that the counts and sums of the columns are read
+    from the index alone.
     """
 
     _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
@@ -52,34 +71,59 @@ class ResPartner(models.Model):
 
     @api.model
     def _relationship_index_expressions(self, company):
-        """``{index name: expression}`` of ``company``, each expression as the
-        module's queries write it: ``_field_to_sql`` for the many2ones,
-        ``company_value_sql`` for the figures."""
+        """``{index name: (expression, included columns)}`` of ``company``,
+        each expression as the module's queries write it: ``_field_to_sql``
+        for the many2ones, ``company_value_sql`` for the figures."""
         key = int(company.id)  # a literal of the index definition
-        expressions = {
-            fname: f"(({fname}->'{key}'->>0)::int4)" for fname in PLAIN_MANY2ONES
+        indexes = {
+            fname: (
+                f"(({fname}->'{key}'->>0)::int4)",
+                (fname, *KANBAN_COLUMNS[fname], *KANBAN_FILTER_COLUMNS),
+            )
+            for fname in PLAIN_MANY2ONES
         }
-        expressions.update(
-            (fname, f"(({fname}->>'{key}')::float8)") for fname in RANKED_FIGURES
+        indexes.update(
+            (fname, (f"(({fname}->>'{key}')::float8)", ())) for fname in RANKED_FIGURES
         )
         return {
-            f"res_partner_{fname}_company_{key}": expression
-            for fname, expression in expressions.items()
+            f"res_partner_{fname}_company_{key}": index
+            for fname, index in indexes.items()
         }
 
     @api.model
     def _relationship_create_indexes(self, companies):
-        """Create the indexes of ``companies`` that do not exist yet, then
-        gather the table's statistics: PostgreSQL keeps statistics on the
-        expression of an index (not of a partial one, hence whole indexes),
-        without which it guesses how many customers a column holds and may
-        walk the whole table in name order to fill an empty one."""
+        """Create the indexes of ``companies`` that do not exist yet (or not
+        with all their included columns), then gather the table's statistics:
+        PostgreSQL keeps statistics on the expression of an index (not of a
+        partial one, hence whole indexes), without which it guesses how many
+        customers a column holds and may walk the whole table in name order to
+        fill an empty one."""
+        cr = self.env.cr
         created = False
         for company in companies:
             indexes = self._relationship_index_expressions(company)
-            for name, expression in indexes.items():
-                if not index_exists(self.env.cr, name):
-                    create_index(self.env.cr, name, self._table, [expression])
-                    created = True
+            for name, (expression, included) in indexes.items():
+                if index_exists(cr, name):
+                    cr.execute(
+                        "SELECT indnatts - indnkeyatts FROM pg_index "
+                        "WHERE indexrelid = %s::regclass",
+                        [name],
+                    )
+                    if cr.fetchone()[0] == len(included):
+                        continue
+                    cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+                if included:
+                    cr.execute(
+                        SQL(
+                            "CREATE INDEX %s ON %s (%s) INCLUDE (%s)",
+                            SQL.identifier(name),
+                            SQL.identifier(self._table),
+                            SQL(expression),
+                            SQL(", ").join(map(SQL.identifier, included)),
+                        )
+                    )
+                else:
+                    create_index(cr, name, self._table, [expression])
+                created = True
         if created:
-            self.env.cr.execute(SQL("ANALYZE %s", SQL.identifier(self._table)))
+            cr.execute(SQL("ANALYZE %s", SQL.identifier(self._table)))

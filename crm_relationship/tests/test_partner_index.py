@@ -1,5 +1,8 @@
+import re
+from unittest.mock import patch
+
 from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, safe_eval
 
 from .common import CrmRelationshipCommon
 
@@ -56,6 +59,69 @@ class TestPartnerIndex(CrmRelationshipCommon):
                 self._indexed(
                     f"res_partner_{fname}_company_{self.company.id}",
                     customer._field_to_sql("res_partner", fname),
+                ),
+                fname,
+            )
+
+    def _columns_read(self, model, call):
+        """The ``res_partner`` columns of the queries ``call(model)`` runs."""
+        cr = model.env.cr
+        queries = []
+        execute = cr.execute
+
+        def logged(query, params=None, log_exceptions=True):
+            queries.append(str(query.code if isinstance(query, SQL) else query))
+            return execute(query, params, log_exceptions)
+
+        with patch.object(cr, "execute", logged):
+            call(model)
+        return set(re.findall(r'"res_partner"\."(\w+)"', " ".join(queries)))
+
+    def _included_columns(self, name):
+        self.env.cr.execute(
+            """SELECT a.attname FROM pg_index i
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid
+                                    AND a.attnum = ANY(i.indkey)
+                WHERE i.indexrelid = %s::regclass""",
+            [name],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def test_kanban_counts_read_the_company_index_alone(self):
+        """The grouped reads of the customers kanban (default filter) and of
+        the care pipeline, as a plain relationship user sends them, read no
+        partner column outside the column's index: PostgreSQL can count and
+        sum the columns from the index alone."""
+        classified = [("relationship_tier_id", "!=", False)]
+        screens = [
+            ("res_partner_action_customers", "relationship_tier_id", classified),
+            ("res_partner_action_care_pipeline", "care_stage_id", []),
+        ]
+        for action, fname, default_filter in screens:
+            action = self.env.ref(f"crm_relationship.{action}")
+            domain = safe_eval.safe_eval(action.domain) + default_filter
+            progress = fname.replace("relationship_tier_id", "relationship_status")
+            progress = progress.replace("care_stage_id", "care_status")
+            partners = (
+                self.env["res.partner"]
+                .with_user(self.relationship_user)
+                .with_company(self.company)
+            )
+            read = self._columns_read(
+                partners,
+                lambda model, d=domain, f=fname, p=progress: (
+                    model.web_read_group(d, ["lifetime_value:sum"], [f]),
+                    model.read_progress_bar(
+                        d, f, {"field": p, "colors": {}, "sum_field": "lifetime_value"}
+                    ),
+                ),
+            )
+            self.assertIn(fname, read)
+            self.assertIn("company_id", read, "core's multi-company rule")
+            self.assertLessEqual(
+                read,
+                self._included_columns(
+                    f"res_partner_{fname}_company_{self.company.id}"
                 ),
                 fname,
             )
