@@ -1,18 +1,17 @@
 from odoo import api, models
 from odoo.tools import SQL
-from odoo.tools.sql import create_index, index_exists
+from odoo.tools.sql import index_exists
 
 # company-dependent many2ones read without core's existence subquery
 PLAIN_MANY2ONES = ("relationship_tier_id", "care_stage_id")
-# what the kanban grouped by each of them reads besides the column: its
-# progress bar, its sum, the actions' filter of commercial partners and core's
-# multi-company rule on partners. With them in its index, counting a column
-# reads the index alone, not the whole partner table.
-KANBAN_COLUMNS = {
-    "relationship_tier_id": ("relationship_status",),
-    "care_stage_id": ("care_status",),
-}
-KANBAN_FILTER_COLUMNS = (
+# the figures the rank read on the form orders (docs/rules.md, Tiers)
+RANKED_FIGURES = ("period_revenue", "period_profit")
+# what the screens read of a partner besides the value an index is on: with
+# them in the index, PostgreSQL reads the index alone, not the partner table
+COMMERCIAL = ("id", "commercial_partner_id")
+# a kanban's column sum, the actions' filter of commercial partners and core's
+# multi-company rule on partners
+KANBAN = (
     "lifetime_value",
     "active",
     "is_company",
@@ -20,8 +19,29 @@ KANBAN_FILTER_COLUMNS = (
     "partner_share",
     "company_id",
 )
-# the figures the rank read on the form orders (docs/rules.md, Tiers)
-RANKED_FIGURES = ("period_revenue", "period_profit")
+INCLUDED = {
+    # the kanbans' columns and progress bars; the tier simulation's current tiers
+    "relationship_tier_id": (
+        "relationship_tier_id",
+        "relationship_status",
+        *KANBAN,
+        *COMMERCIAL,
+        "period_revenue",
+    ),
+    "care_stage_id": ("care_stage_id", "care_status", *KANBAN),
+    # the rank, the tier simulation, and the others among whom a one-customer
+    # recompute places its customer
+    "period_revenue": (
+        *COMMERCIAL,
+        "period_revenue",
+        "period_profit",
+        "purchase_count",
+        "last_purchase_date",
+        "relationship_tier_locked",
+        "relationship_tier_id",
+    ),
+    "period_profit": (*COMMERCIAL, "period_revenue", "period_profit"),
+}
 
 
 class ResPartner(models.Model):
@@ -34,9 +54,9 @@ class ResPartner(models.Model):
     care stage, and the rank on a customer's form, would scan every partner.
     One index per company on the very expression the queries use lets
     PostgreSQL read only the rows of that column or above that rank; the
-    index of a kanban's column also holds what its grouped reads need
-    (``KANBAN_COLUMNS``), so that the counts and sums of the columns are read
-    from the index alone.
+    index also holds what those screens read besides the value (``INCLUDED``),
+    so that the counts and sums of the kanban columns, the rank and the tier
+    simulation read the index alone.
     """
 
     _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
@@ -75,19 +95,15 @@ class ResPartner(models.Model):
         each expression as the module's queries write it: ``_field_to_sql``
         for the many2ones, ``company_value_sql`` for the figures."""
         key = int(company.id)  # a literal of the index definition
-        indexes = {
-            fname: (
-                f"(({fname}->'{key}'->>0)::int4)",
-                (fname, *KANBAN_COLUMNS[fname], *KANBAN_FILTER_COLUMNS),
-            )
-            for fname in PLAIN_MANY2ONES
+        expressions = {
+            fname: f"(({fname}->'{key}'->>0)::int4)" for fname in PLAIN_MANY2ONES
         }
-        indexes.update(
-            (fname, (f"(({fname}->>'{key}')::float8)", ())) for fname in RANKED_FIGURES
+        expressions.update(
+            (fname, f"(({fname}->>'{key}')::float8)") for fname in RANKED_FIGURES
         )
         return {
-            f"res_partner_{fname}_company_{key}": index
-            for fname, index in indexes.items()
+            f"res_partner_{fname}_company_{key}": (expression, INCLUDED[fname])
+            for fname, expression in expressions.items()
         }
 
     @api.model
@@ -112,18 +128,15 @@ class ResPartner(models.Model):
                     if cr.fetchone()[0] == len(included):
                         continue
                     cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
-                if included:
-                    cr.execute(
-                        SQL(
-                            "CREATE INDEX %s ON %s (%s) INCLUDE (%s)",
-                            SQL.identifier(name),
-                            SQL.identifier(self._table),
-                            SQL(expression),
-                            SQL(", ").join(map(SQL.identifier, included)),
-                        )
+                cr.execute(
+                    SQL(
+                        "CREATE INDEX %s ON %s (%s) INCLUDE (%s)",
+                        SQL.identifier(name),
+                        SQL.identifier(self._table),
+                        SQL(expression),
+                        SQL(", ").join(map(SQL.identifier, included)),
                     )
-                else:
-                    create_index(cr, name, self._table, [expression])
+                )
                 created = True
         if created:
             cr.execute(SQL("ANALYZE %s", SQL.identifier(self._table)))

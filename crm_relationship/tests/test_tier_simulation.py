@@ -98,7 +98,7 @@ class TestTierSimulation(CrmRelationshipCommon):
     def test_preview_breaks_ties_by_partner_id(self):
         """Ten buyers, three of them tied at the top; a customer whose credit
         note cancels its invoice has sales but no revenue. No classification
-        ran yet: the preview reads the invoices, not the stored figures.
+        the preview reads the figures the classification stored.
 
         Ties are broken by partner id, not by name: Z (created first, lowest
         id) ranks 1, Y 2, X 3, then 400, 300 (ranks 4, 5) and 200, 150, 100,
@@ -118,6 +118,7 @@ class TestTierSimulation(CrmRelationshipCommon):
         refunded = self._customer("Khách trả hàng")
         self._invoice(refunded, "2026-02-01", 800.0)
         self._invoice(refunded, "2026-02-15", 800.0, move_type="out_refund")
+        self._recompute()
 
         form, preview, customer_count = self._preview(
             {"vip": 10.0, "large": 20.0, "medium": 50.0}
@@ -140,6 +141,33 @@ class TestTierSimulation(CrmRelationshipCommon):
             ["vip", "large", "medium"],
         )
         self.assertEqual(refunded.relationship_tier_id, self.tiers["inactive"])
+
+    def test_preview_reads_the_last_classification(self):
+        """The preview places the customers by what the last classification
+        stored, without reading the invoices; Apply classifies again, with the
+        invoices posted since.
+
+        Classified: A 300, B 200, C 100, so N = 3 and VIP top 34 % reaches
+        rank ceil(3 * 0.34) = 2: A and B (500). D's invoice of 400 is posted
+        after the classification: the preview does not see it. Apply then
+        counts N = 4, VIP reaches rank ceil(4 * 0.34) = 2: D and A (700).
+        (Large top 50 % and Medium top 75 % keep the order reachable.)
+        """
+        for name, amount in (("A", 300.0), ("B", 200.0), ("C", 100.0)):
+            self._invoice(self._customer(f"Khách {name}"), "2026-03-01", amount)
+        self._recompute()
+        late = self._customer("Khách D")
+        self._invoice(late, "2026-06-01", 400.0)
+
+        form, preview, customer_count = self._preview(
+            {"vip": 34.0, "large": 50.0, "medium": 75.0}
+        )
+
+        self.assertEqual(customer_count, 3)
+        self.assertEqual(preview["vip"], (2, 500.0))
+        form.save().action_apply()
+        self.assertEqual(self._classified()["vip"], (2, 700.0))
+        self.assertEqual(late.relationship_tier_id, self.tiers["vip"])
 
     def test_preview_of_a_company_one_does_not_work_in_is_refused(self):
         other = self.env["res.company"].create({"name": "Công ty khác"})

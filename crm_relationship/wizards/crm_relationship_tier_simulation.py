@@ -20,6 +20,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     customer_count = fields.Integer(
         "Customers with revenue", compute="_compute_customer_count"
     )
+    run_date = fields.Datetime(related="company_id.relationship_run_date")
     tier_basis = fields.Selection(
         [("revenue", "Revenue"), ("profit", "Profit")],
         "Rank by",
@@ -86,50 +87,80 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                     )
                 )
 
-    def _customer_facts(self):
-        """What the engine's tier rule reads of each commercial partner of the
-        company that has revenue moves or a locked tier, as of today (the date
-        Apply classifies as of): ``(revenue, basis figure, rank by the basis
-        previewed, buyers, has sales, locked tier id)``. Ranks and ``buyers``
-        (N) are those of the engine's own ranking
-        (``crm.relationship.facts._ranked_sales_sql``) on the engine's sales and
-        profit (``_profit_sql``), without the RFM quintiles the preview does not
-        show: every customer with revenue > 0 counts, a locked one included.
-        Read-only SQL, so that a read replica may serve the preview.
-        """
-        self.ensure_one()
-        self._check_simulated_company()
-        company = self.company_id
-        key = str(company.id)
+    def _stored_sql(self, fname):
+        return self.env["crm.relationship.writer"]._stored_sql(
+            "p", fname, str(self.company_id.id)
+        )
+
+    def _flush_stored(self):
         self.env["res.partner"].flush_model(
             [
                 "commercial_partner_id",
+                "period_revenue",
+                "period_profit",
                 "relationship_tier_id",
                 "relationship_tier_locked",
             ]
         )
-        as_of = fields.Date.context_today(self)
-        Writer = self.env["crm.relationship.writer"]
+
+    def _buyers(self):
+        """N: the customers of the company whose stored revenue is > 0."""
+        self.ensure_one()
+        self._check_simulated_company()
+        self._flush_stored()
+        return self.env.execute_query(
+            SQL(
+                """SELECT COUNT(*) FROM res_partner p
+                    WHERE p.id = p.commercial_partner_id AND %s > 0""",
+                self._stored_sql("period_revenue"),
+            )
+        )[0][0]
+
+    def _customer_groups(self, rules):
+        """The customers the preview places, from what the last classification
+        stored (docs/rules.md, Tiers): those with revenue > 0, ranked by the
+        basis previewed as the engine ranks them (descending, ties by partner
+        id, among the ``buyers``, a locked one included), and those with a
+        locked tier. Grouped so that all the customers of a group reach the
+        same thresholds of ``rules`` (``tiering.tier_rules``): the same rank
+        limits and minimums, and the same locked tier. Rows ``(a rank, a basis
+        figure of the group, locked tier id, customers, revenue)``; one scan
+        of the company's index of the stored revenue (res_partner_index), no
+        invoice read, so that the preview stays instant at any size.
+        """
+        self.ensure_one()
+        revenue = self._stored_sql("period_revenue")
+        basis = revenue
+        if self.tier_basis == "profit":
+            # a profit of 0 is stored as no value
+            basis = SQL("COALESCE(%s, 0)", self._stored_sql("period_profit"))
+        locked = self._stored_sql("relationship_tier_locked")
+        rank_limits = sorted({limit + 1 for _tier, limit in rules if limit is not None})
+        minimums = sorted({tier.min_amount for tier, limit in rules if limit is None})
         return self.env.execute_query(
             SQL(
                 """
-            WITH ranked AS (%(ranked)s)
-            SELECT r.revenue, r.%(basis)s,
-                   -- the engine's rank, by the basis previewed
-                   CASE WHEN r.revenue > 0 THEN (ROW_NUMBER() OVER (
-                       PARTITION BY r.revenue > 0 ORDER BY r.%(basis)s DESC, r.pid))
-                   END,
-                   COUNT(*) FILTER (WHERE r.revenue > 0) OVER (), r.pid IS NOT NULL,
-                   CASE WHEN %(locked)s THEN %(tier_id)s END
-              FROM res_partner p
-         LEFT JOIN ranked r ON r.pid = p.id
-             WHERE p.id = p.commercial_partner_id
-               AND (r.pid IS NOT NULL OR %(locked)s)
+            SELECT MIN(c.rank), MIN(c.value), c.locked_tier_id, COUNT(*),
+                   SUM(c.revenue)
+              FROM (SELECT ROW_NUMBER() OVER (ORDER BY %(basis)s DESC, p.id) AS rank,
+                           %(basis)s AS value, %(revenue)s AS revenue,
+                           CASE WHEN %(locked)s THEN %(tier_id)s END AS locked_tier_id
+                      FROM res_partner p
+                     WHERE p.id = p.commercial_partner_id AND %(revenue)s > 0
+                 UNION ALL
+                    SELECT NULL, NULL, COALESCE(%(revenue)s, 0), %(tier_id)s
+                      FROM res_partner p
+                     WHERE p.id = p.commercial_partner_id AND %(locked)s
+                       AND COALESCE(%(revenue)s, 0) <= 0) c
+          GROUP BY width_bucket(c.rank, %(rank_limits)s::int8[]),
+                   width_bucket(c.value, %(minimums)s::float8[]), c.locked_tier_id
                 """,
-                ranked=self.env["crm.relationship.facts"]._profit_sql(company, as_of),
-                locked=Writer._stored_sql("p", "relationship_tier_locked", key),
-                tier_id=Writer._stored_sql("p", "relationship_tier_id", key),
-                basis=SQL("profit" if self.tier_basis == "profit" else "revenue"),
+                basis=basis,
+                revenue=revenue,
+                locked=locked,
+                tier_id=self._stored_sql("relationship_tier_id"),
+                rank_limits=rank_limits,
+                minimums=minimums,
             )
         )
 
@@ -137,24 +168,18 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     def _compute_customer_count(self):
         """N, the number of buyers the engine ranks (a locked one included)."""
         for wizard in self:
-            wizard._check_simulated_company()
-            sales = self.env["crm.relationship.facts"]._sales_sql(
-                wizard.company_id, fields.Date.context_today(self)
-            )
-            rows = self.env.execute_query(
-                SQL("SELECT COUNT(*) FROM (%s) s WHERE s.revenue > 0", sales)
-            )
-            wizard.customer_count = rows[0][0] or 0
+            wizard.customer_count = wizard._buyers()
 
     def _simulate(self):
         """``{tier id: (customers, revenue)}`` that Apply's classification will
-        write with the thresholds being edited, the customers ranked by the
+        write with the thresholds being edited when the figures are still
+        those the last classification stored, the customers ranked by the
         wizard's basis: the engine's tier rule
-        (``crm.relationship.rules._classify``) on the engine's facts. A locked
-        tier keeps the tier a person set (its customer still counts among the
-        N buyers and in the ranks); revenue <= 0 with sales is inactive, not a
-        revenue tier; else the tier ``_tier_by_basis`` gives with the rules of
-        ``tiering.tier_rules`` built for N buyers.
+        (``crm.relationship.rules._tier_by_basis``) on the groups of
+        ``_customer_groups``. A locked tier keeps the tier a person set (its
+        customer still counts among the N buyers and in the ranks); else the
+        tier ``_tier_by_basis`` gives with the rules of ``tiering.tier_rules``
+        built for N buyers.
         """
         self.ensure_one()
         revenue_rules = [
@@ -168,6 +193,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                 lambda line: (line.sequence, line.tier_id.id)
             )
         ]
+        rules = tiering.tier_rules(revenue_rules, self.customer_count)
         # a locked tier counts when it is one of the company's, archived or not
         company_tiers = set(
             self.env["crm.relationship.tier"]
@@ -176,32 +202,21 @@ class CrmRelationshipTierSimulation(models.TransientModel):
             .search([("company_id", "=", self.company_id.id)])
             .ids
         )
-        rules_by_population = {}
         result = {}
         Rules = self.env["crm.relationship.rules"]
-        for (
-            revenue,
-            value,
-            rank,
-            buyers,
-            has_sales,
-            locked_tier_id,
-        ) in self._customer_facts():
-            revenue = revenue or 0.0
+        for rank, value, locked_tier_id, count, revenue in self._customer_groups(rules):
             if locked_tier_id in company_tiers:
                 tier_id = locked_tier_id
-            elif has_sales and revenue > 0:
-                if buyers not in rules_by_population:
-                    rules_by_population[buyers] = tiering.tier_rules(
-                        revenue_rules, buyers
-                    )
+            elif rank:
+                # the rule on any customer of the group: with the revenue
+                # basis, its figure is its revenue
                 tier_id = Rules._tier_by_basis(
-                    rules_by_population[buyers], self.tier_basis, revenue, value, rank
+                    rules, self.tier_basis, value, value, rank
                 )
             else:
-                continue  # inactive, potential or no tier: no revenue tier
-            count, amount = result.get(tier_id, (0, 0.0))
-            result[tier_id] = (count + 1, amount + revenue)
+                continue
+            customers, amount = result.get(tier_id, (0, 0.0))
+            result[tier_id] = (customers + count, amount + revenue)
         return result
 
     def action_apply(self):
@@ -269,24 +284,25 @@ class CrmRelationshipTierSimulationLine(models.TransientModel):
     def _compute_current(self):
         for simulation in self.simulation_id:
             simulation._check_simulated_company()
-            key = str(simulation.company_id.id)
-            Writer = self.env["crm.relationship.writer"]
+            simulation._flush_stored()
+            partners = self.env["res.partner"].with_company(simulation.company_id)
+            # the tier as the kanban reads it, on the company's index of it
+            tier_id = partners._field_to_sql("p", "relationship_tier_id")
+            lines = self.filtered(lambda ln, s=simulation: ln.simulation_id == s)
             rows = self.env.execute_query(
                 SQL(
                     """SELECT %(tier_id)s, COUNT(*), SUM(COALESCE(%(revenue)s, 0))
-                         FROM res_partner
-                        WHERE id = commercial_partner_id
-                          AND relationship_tier_id ? %(key)s
+                         FROM res_partner p
+                        WHERE p.id = p.commercial_partner_id
+                          AND %(tier_id)s = ANY(%(tier_ids)s)
                      GROUP BY 1""",
-                    tier_id=Writer._stored_sql(
-                        "res_partner", "relationship_tier_id", key
-                    ),
-                    revenue=Writer._stored_sql("res_partner", "period_revenue", key),
-                    key=key,
+                    tier_id=tier_id,
+                    revenue=simulation._stored_sql("period_revenue"),
+                    tier_ids=lines.tier_id.ids,
                 )
             )
             current = {tier_id: (count, amount) for tier_id, count, amount in rows}
-            for line in self.filtered(lambda ln, s=simulation: ln.simulation_id == s):
+            for line in lines:
                 line.current_count, line.current_revenue = current.get(
                     line.tier_id.id, (0, 0.0)
                 )
