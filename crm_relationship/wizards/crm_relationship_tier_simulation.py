@@ -4,6 +4,8 @@ from odoo.tools import SQL
 
 from ..tools import tiering
 
+GROUPS_MEMO = "crm_relationship_tier_simulation_groups"
+
 
 class CrmRelationshipTierSimulation(models.TransientModel):
     _name = "crm.relationship.tier.simulation"
@@ -70,9 +72,14 @@ class CrmRelationshipTierSimulation(models.TransientModel):
 
     @api.readonly
     def onchange(self, values, field_names, fields_spec):
-        # the preview only reads (invoices, locked tiers, the last
-        # classification): a read replica may serve it (docs/rules.md, Runs)
-        return super().onchange(values, field_names, fields_spec)
+        # the preview only reads (the last classification, locked tiers): a
+        # read replica may serve it (docs/rules.md, Runs). Both snapshots of
+        # an onchange preview the same customers: group them once.
+        self.env.cr.cache[GROUPS_MEMO] = {}
+        try:
+            return super().onchange(values, field_names, fields_spec)
+        finally:
+            del self.env.cr.cache[GROUPS_MEMO]
 
     def _check_simulated_company(self):
         """A user simulates only a company they may work in: the preview reads
@@ -120,7 +127,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         """The customers the preview places, from what the last classification
         stored (docs/rules.md, Tiers): those with revenue > 0, ranked by the
         basis previewed as the engine ranks them (descending, ties by partner
-        id, among the ``buyers``, a locked one included), and those with a
+        id, a locked one included), and those with a
         locked tier. Grouped so that all the customers of a group reach the
         same thresholds of ``rules`` (``tiering.tier_rules``): the same rank
         limits and minimums, and the same locked tier. Rows ``(a rank, a basis
@@ -129,14 +136,21 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         invoice read, so that the preview stays instant at any size.
         """
         self.ensure_one()
+        rank_limits = sorted({limit + 1 for _tier, limit in rules if limit is not None})
+        minimums = sorted({tier.min_amount for tier, limit in rules if limit is None})
+        memo = self.env.cr.cache.get(GROUPS_MEMO, {})
+        key = (self.company_id.id, self.tier_basis, tuple(rank_limits), tuple(minimums))
+        if key not in memo:
+            memo[key] = self._read_groups(self.tier_basis, rank_limits, minimums)
+        return memo[key]
+
+    def _read_groups(self, basis_name, rank_limits, minimums):
         revenue = self._stored_sql("period_revenue")
         basis = revenue
-        if self.tier_basis == "profit":
+        if basis_name == "profit":
             # a profit of 0 is stored as no value
             basis = SQL("COALESCE(%s, 0)", self._stored_sql("period_profit"))
         locked = self._stored_sql("relationship_tier_locked")
-        rank_limits = sorted({limit + 1 for _tier, limit in rules if limit is not None})
-        minimums = sorted({tier.min_amount for tier, limit in rules if limit is None})
         return self.env.execute_query(
             SQL(
                 """
