@@ -205,7 +205,7 @@ class CrmRelationshipClassification(models.AbstractModel):
             context = replace(context, explain=False)
         if with_stored and partner_ids is None:
             Rules._store_kotler(company, context)
-        for rows in RunFacts._read(company, with_stored):
+        for rows in RunFacts._read(company, with_stored, full=partner_ids is None):
             Prediction._predict_batch(rows, context)
             batch = {}
             for row in rows:

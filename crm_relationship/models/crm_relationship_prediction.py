@@ -29,15 +29,17 @@ class CrmRelationshipPrediction(models.AbstractModel):
         """
         if company.relationship_clv_method != "bgnbd":
             return None, None
-        available, _why = clv.predictive_dependencies()
-        if not available:
-            return None, {"verdict": clv.FitVerdict(False, clv.REASON_DEPENDENCIES, 0)}
         if (
             partner_ids is not None
             and company.relationship_fit_date == as_of
             and company.relationship_fit_status == "trusted"
         ):
+            # fitted today, so numpy and scipy were there: a partial run does
+            # not import the optimiser
             return company._relationship_fitted_params(), None
+        available, _why = clv.predictive_dependencies()
+        if not available:
+            return None, {"verdict": clv.FitVerdict(False, clv.REASON_DEPENDENCIES, 0)}
         source = SQL.identifier(RUN_TABLE) if partner_ids is None else None
         result = clv.fit_company(*self._inputs(company, as_of, source))
         if not result["verdict"].trusted:

@@ -202,7 +202,7 @@ class CrmRelationshipRunFacts(models.AbstractModel):
         )
 
     @api.model
-    def _read(self, company, with_stored):
+    def _read(self, company, with_stored, full=True):
         """Yield the rows of the run table as lists of dicts, READ_BATCH_SIZE at
         a time, from one query on a server-side cursor (held over the commits of
         a cron run), so that memory does not grow with the book. With
@@ -211,7 +211,14 @@ class CrmRelationshipRunFacts(models.AbstractModel):
         if with_stored:
             key = str(company.id)
             Writer = self.env["crm.relationship.writer"]
-            # one pass over the contacts, not one lookup per customer
+            # a full run: one pass over the contacts, not one lookup per
+            # customer; a partial one: the contacts of its few customers
+            contacts = SQL()
+            if not full:
+                contacts = SQL(
+                    "AND c.commercial_partner_id IN (SELECT pid FROM %s)",
+                    SQL.identifier(RUN_TABLE),
+                )
             source = SQL(
                 """, d.pid IS NOT NULL, %(typed)s
                      FROM %(table)s r
@@ -219,13 +226,14 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                 LEFT JOIN (SELECT DISTINCT c.commercial_partner_id AS pid
                              FROM res_partner c
                              JOIN res_partner o ON o.id = c.commercial_partner_id
-                            WHERE c.id != c.commercial_partner_id
+                            WHERE c.id != c.commercial_partner_id %(contacts)s
                               AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)) d
                        ON d.pid = r.pid""",
                 typed=SQL(", ").join(
                     Writer._stored_sql("p", f, key) for f in CLASSIFICATION_FIELDS
                 ),
                 table=SQL.identifier(RUN_TABLE),
+                contacts=contacts,
                 child=SQL(", ").join(
                     SQL("c.%s->%s", SQL.identifier(f), key)
                     for f in CLASSIFICATION_FIELDS
