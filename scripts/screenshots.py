@@ -107,6 +107,13 @@ SHOTS = [
         ".o_form_view svg.o_crm_relationship_whale_curve polyline, .o_error_dialog",
     ),
     (
+        "tier_simulation",
+        "/odoo/action-crm_relationship.crm_relationship_tier_action",
+        ".o_list_view .o_data_row, .o_error_dialog",
+        open_action("crm_relationship.crm_relationship_tier_simulation_action"),
+        ".modal .o_form_view .o_data_row, .o_error_dialog",
+    ),
+    (
         # without "Classified", the action's default: in one group of filters
         # with "Unprofitable", together they would mean either
         "unprofitable",
