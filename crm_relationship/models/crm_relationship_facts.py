@@ -1,6 +1,8 @@
 """Every SQL fact the relationship rules read, one method each: a fact
 written twice would drift, so they share one model (the profitability facts
-in crm_relationship_facts_profit.py; each method is one select)."""
+in crm_relationship_facts_profit.py; each method is one select, but the
+counting placement of a few customers, which reads their sales and counts
+first to write them in its select)."""
 
 import functools
 from datetime import datetime, time, timedelta
@@ -182,6 +184,26 @@ class CrmRelationshipFacts(models.AbstractModel):
         stored = functools.partial(
             self.env["crm.relationship.writer"]._stored_sql, "p", key=str(company.id)
         )
+        sales = self._profit_sql(company, as_of)
+        ids = list(partner_ids)
+        # the others with revenue > 0, from what they hold
+        others = SQL(
+            """SELECT p.id AS pid, %(revenue)s AS revenue, %(profit)s AS profit,
+                      %(purchases)s AS purchases, %(last_purchase)s AS last_purchase
+                 FROM res_partner p
+                WHERE p.id = p.commercial_partner_id
+                  AND p.id != ALL(%(ids)s) AND %(revenue)s > 0""",
+            ids=ids,
+            revenue=stored("period_revenue"),
+            # a profit of 0 is stored as no value
+            profit=SQL("COALESCE(%s, 0)", stored("period_profit")),
+            purchases=SQL("COALESCE(%s, 0)", stored("purchase_count")),
+            last_purchase=stored("last_purchase_date"),
+        )
+        # the tiers' basis (docs/rules.md, Profit), as _ranked_sales_sql
+        basis = "profit" if company.relationship_tier_basis == "profit" else "revenue"
+        if len(ids) <= PLACE_BY_COUNTING:
+            return self._counted_sales_sql(sales, ids, others, basis)
         population = SQL(
             """
             WITH s AS MATERIALIZED (
@@ -191,54 +213,12 @@ class CrmRelationshipFacts(models.AbstractModel):
                  population AS MATERIALIZED (
                      SELECT pid, revenue, profit, purchases, last_purchase
                        FROM s WHERE revenue > 0
-                  UNION ALL
-                     SELECT p.id, %(revenue)s, %(profit)s, %(purchases)s,
-                            %(last_purchase)s
-                       FROM res_partner p
-                      WHERE p.id = p.commercial_partner_id
-                        AND p.id != ALL(%(ids)s) AND %(revenue)s > 0)""",
-            sales=self._profit_sql(company, as_of),
-            ids=list(partner_ids),
-            revenue=stored("period_revenue"),
-            # a profit of 0 is stored as no value
-            profit=SQL("COALESCE(%s, 0)", stored("period_profit")),
-            purchases=SQL("COALESCE(%s, 0)", stored("purchase_count")),
-            last_purchase=stored("last_purchase_date"),
+                  UNION ALL %(others)s)""",
+            sales=sales,
+            ids=ids,
+            others=others,
         )
-        # the tiers' basis (docs/rules.md, Profit), as _ranked_sales_sql
-        basis = SQL.identifier(
-            "profit" if company.relationship_tier_basis == "profit" else "revenue"
-        )
-        if len(partner_ids) <= PLACE_BY_COUNTING:
-            # a few customers: count who is above or below each of them in
-            # one pass over the population (no sort of the whole company)
-            share = "(c.%s::float8 / c.buyers)"
-            return SQL(
-                """%(population)s
-            SELECT s.*,
-                   CASE WHEN s.revenue > 0 THEN c.above::int + 1 END AS revenue_rank,
-                   CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
-                   CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
-                   CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score,
-                   c.buyers
-              FROM s, LATERAL (
-                   SELECT COUNT(*) AS buyers,
-                          COUNT(*) FILTER (WHERE o.%(basis)s > s.%(basis)s
-                                              OR o.%(basis)s = s.%(basis)s
-                                             AND o.pid < s.pid) AS above,
-                          COUNT(*) FILTER (WHERE o.last_purchase <= s.last_purchase)
-                              AS recent,
-                          COUNT(*) FILTER (WHERE o.purchases <= s.purchases)
-                              AS frequent,
-                          COUNT(*) FILTER (WHERE o.revenue <= s.revenue) AS spent
-                     FROM population o) c
-                """,
-                population=population,
-                basis=basis,
-                recency=SQL(QUINTILE % (share % "recent")),
-                frequency=SQL(QUINTILE % (share % "frequent")),
-                monetary=SQL(QUINTILE % (share % "spent")),
-            )
+        basis = SQL.identifier(basis)
         return SQL(
             """%(population)s,
                  placed AS (
@@ -259,6 +239,91 @@ class CrmRelationshipFacts(models.AbstractModel):
             recency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY last_purchase)"),
             frequency=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY purchases)"),
             monetary=SQL(QUINTILE % "CUME_DIST() OVER (ORDER BY revenue)"),
+        )
+
+    @api.model
+    def _counted_sales_sql(self, sales, partner_ids, others, basis):
+        """``_placed_sales_sql`` of a few customers: their sales first, then
+        who is above or below each of them among the customers with revenue >
+        0 (``others`` and themselves), with their figures written in, so that
+        PostgreSQL counts for all of them in one parallel pass over the
+        company's index of the stored revenue (res_partner_index) instead of
+        once per customer; the counts are written in the query returned."""
+        placed = self.env.execute_query(
+            SQL(
+                """SELECT pid, revenue::float8, profit::float8, purchases,
+                          last_purchase
+                     FROM (%s) s WHERE s.pid = ANY(%s) AND s.revenue > 0""",
+                sales,
+                partner_ids,
+            )
+        )
+        counts = [SQL("COUNT(*)")]
+        for pid, revenue, profit, purchases, last_purchase in placed:
+            value = profit if basis == "profit" else revenue
+            counts += [
+                SQL(
+                    """COUNT(*) FILTER (WHERE o.%(basis)s > %(value)s
+                                           OR o.%(basis)s = %(value)s
+                                          AND o.pid < %(pid)s)""",
+                    basis=SQL.identifier(basis),
+                    value=value,
+                    pid=pid,
+                ),
+                SQL("COUNT(*) FILTER (WHERE o.last_purchase <= %s)", last_purchase),
+                SQL("COUNT(*) FILTER (WHERE o.purchases <= %s)", purchases),
+                SQL("COUNT(*) FILTER (WHERE o.revenue <= %s)", revenue),
+            ]
+        # the others counted apart, in parallel, then the few themselves
+        columns = SQL(", ").join(
+            SQL("%s AS %s", count, SQL.identifier(f"c{i}"))
+            for i, count in enumerate(counts)
+        )
+        parts = [SQL("SELECT %s FROM (%s) o", columns, others)]
+        if placed:
+            rows = SQL(", ").join(
+                SQL("(%s, %s::float8, %s::float8, %s::int8, %s::date)", *row)
+                for row in placed
+            )
+            parts.append(
+                SQL(
+                    """SELECT %s FROM (VALUES %s)
+                           o(pid, revenue, profit, purchases, last_purchase)""",
+                    columns,
+                    rows,
+                )
+            )
+        totals = SQL(", ").join(
+            SQL("SUM(%s)::int8", SQL.identifier(f"c{i}")) for i in range(len(counts))
+        )
+        [[buyers, *counted]] = self.env.execute_query(
+            SQL("SELECT %s FROM (%s) parts", totals, SQL(" UNION ALL ").join(parts))
+        )
+        values = SQL(", ").join(
+            SQL("(%s, %s, %s, %s, %s)", row[0], *counted[4 * i : 4 * i + 4])
+            for i, row in enumerate(placed)
+        ) or SQL("(NULL::int, 0, 0, 0, 0)")
+        share = f"(c.%s::float8 / {int(buyers) or 1})"
+        return SQL(
+            """
+            SELECT s.*,
+                   CASE WHEN s.revenue > 0 THEN c.above::int + 1 END AS revenue_rank,
+                   CASE WHEN s.revenue > 0 THEN %(recency)s END AS recency_score,
+                   CASE WHEN s.revenue > 0 THEN %(frequency)s END AS frequency_score,
+                   CASE WHEN s.revenue > 0 THEN %(monetary)s END AS monetary_score,
+                   %(buyers)s::bigint AS buyers
+              FROM (%(sales)s) s
+         LEFT JOIN (VALUES %(values)s) c(pid, above, recent, frequent, spent)
+                ON c.pid = s.pid
+             WHERE s.pid = ANY(%(ids)s)
+            """,
+            sales=sales,
+            ids=partner_ids,
+            values=values,
+            buyers=buyers,
+            recency=SQL(QUINTILE % (share % "recent")),
+            frequency=SQL(QUINTILE % (share % "frequent")),
+            monetary=SQL(QUINTILE % (share % "spent")),
         )
 
     @api.model
