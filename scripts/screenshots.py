@@ -10,6 +10,7 @@ through the DevTools protocol to save, in each language:
     docs/screenshots/<lang>_relationship.png    a customer's Relationship tab
     docs/screenshots/<lang>_kpi_dashboard.png   KPI dashboard
     docs/screenshots/<lang>_whale_curve.png     whale curve
+    docs/screenshots/<lang>_tier_simulation.png tier simulation
     docs/screenshots/<lang>_unprofitable.png    customer kanban, Unprofitable filter
 
     python3 scripts/screenshots.py --db crm_relationship [--url http://127.0.0.1:8069]
