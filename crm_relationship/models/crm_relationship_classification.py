@@ -15,6 +15,9 @@ _logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK = 0x43524D52  # "CRMR": namespace of the classification lock
 FAILED_PARTNERS_KEPT = 100  # customers a company lists from its last run's failures
+# a full run that rewrote more than this share of its customers gathers the
+# partner table's statistics (autovacuum's own threshold for it by default)
+REWRITTEN_SHARE = 0.1
 
 
 class ClassificationBusy(Exception):
@@ -103,6 +106,8 @@ class CrmRelationshipClassification(models.AbstractModel):
                             self.env.cr.commit()  # pylint: disable=invalid-commit
                     if full:
                         company._relationship_store_run(failures)
+                        if written > read * REWRITTEN_SHARE:
+                            self.env["res.partner"]._relationship_analyze()
                     _logger.info(
                         "Classification of company %s as of %s: %d customers "
                         "classified, %d written, %d history rows, %d failed, "

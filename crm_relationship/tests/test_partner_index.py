@@ -126,6 +126,26 @@ class TestPartnerIndex(CrmRelationshipCommon):
                 fname,
             )
 
+    def test_a_run_that_rewrote_the_book_gathers_statistics(self):
+        """A company-wide run that rewrote more than a tenth of the customers
+        analyses the partner table, so that the planner no longer reads the
+        rewritten rows' pages as visible to all; a quiet one does not."""
+        Partners = self.env["res.partner"]
+        Partners._recompute_relationship(as_of=self.as_of, company_ids=self.company.ids)
+        with patch.object(
+            type(Partners), "_relationship_analyze", autospec=True
+        ) as analyze:
+            written = Partners._recompute_relationship(
+                as_of=self.as_of, company_ids=self.company.ids
+            )
+            self.assertEqual((written, analyze.call_count), (0, 0))
+            # two years later, every customer with sales is lost
+            written = Partners._recompute_relationship(
+                as_of=self.as_of.replace(year=2028), company_ids=self.company.ids
+            )
+            self.assertTrue(written)
+            self.assertEqual(analyze.call_count, 1)
+
     def test_the_rank_reads_the_company_index(self):
         Writer = self.env["crm.relationship.writer"]
         for fname in ("period_revenue", "period_profit"):
