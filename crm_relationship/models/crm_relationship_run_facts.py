@@ -228,7 +228,10 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                              JOIN res_partner o ON o.id = c.commercial_partner_id
                             WHERE c.id != c.commercial_partner_id %(contacts)s
                               AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)) d
-                       ON d.pid = r.pid""",
+                       ON d.pid = r.pid
+                 -- by partner, whatever the plan of the run table: a batch's
+                 -- writes then touch neighbouring partners, not the whole table
+                 ORDER BY r.pid""",
                 typed=SQL(", ").join(
                     Writer._stored_sql("p", f, key) for f in CLASSIFICATION_FIELDS
                 ),
