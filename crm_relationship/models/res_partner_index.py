@@ -120,12 +120,7 @@ class ResPartner(models.Model):
             indexes = self._relationship_index_expressions(company)
             for name, (expression, included) in indexes.items():
                 if index_exists(cr, name):
-                    cr.execute(
-                        "SELECT indnatts - indnkeyatts FROM pg_index "
-                        "WHERE indexrelid = %s::regclass",
-                        [name],
-                    )
-                    if cr.fetchone()[0] == len(included):
+                    if self._relationship_included_columns(name) == list(included):
                         continue
                     cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
                 cr.execute(
@@ -140,6 +135,25 @@ class ResPartner(models.Model):
                 created = True
         if created:
             self._relationship_analyze()
+
+    @api.model
+    def _relationship_included_columns(self, name):
+        """The columns the index ``name`` includes besides its key, in order."""
+        [[columns]] = self.env.execute_query(
+            SQL(
+                """SELECT ARRAY(
+                       SELECT a.attname
+                         FROM unnest(i.indkey) WITH ORDINALITY k(attnum, position)
+                         JOIN pg_attribute a ON a.attrelid = i.indrelid
+                                            AND a.attnum = k.attnum
+                        WHERE k.position > i.indnkeyatts
+                     ORDER BY k.position)
+                     FROM pg_index i
+                    WHERE i.indexrelid = %s::regclass""",
+                name,
+            )
+        )
+        return columns
 
     @api.model
     def _relationship_analyze(self):

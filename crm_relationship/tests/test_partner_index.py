@@ -4,6 +4,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import SQL, safe_eval
 
+from ..models.res_partner_index import INCLUDED
 from .common import CrmRelationshipCommon
 
 
@@ -77,16 +78,6 @@ class TestPartnerIndex(CrmRelationshipCommon):
             call(model)
         return set(re.findall(r'"res_partner"\."(\w+)"', " ".join(queries)))
 
-    def _included_columns(self, name):
-        self.env.cr.execute(
-            """SELECT a.attname FROM pg_index i
-                 JOIN pg_attribute a ON a.attrelid = i.indrelid
-                                    AND a.attnum = ANY(i.indkey)
-                WHERE i.indexrelid = %s::regclass""",
-            [name],
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
-
     def test_kanban_counts_read_the_company_index_alone(self):
         """The grouped reads of the customers kanban (default filter) and of
         the care pipeline, as a plain relationship user sends them, read no
@@ -94,14 +85,17 @@ class TestPartnerIndex(CrmRelationshipCommon):
         sum the columns from the index alone."""
         classified = [("relationship_tier_id", "!=", False)]
         screens = [
-            ("res_partner_action_customers", "relationship_tier_id", classified),
-            ("res_partner_action_care_pipeline", "care_stage_id", []),
+            (
+                "res_partner_action_customers",
+                "relationship_tier_id",
+                "relationship_status",
+                classified,
+            ),
+            ("res_partner_action_care_pipeline", "care_stage_id", "care_status", []),
         ]
-        for action, fname, default_filter in screens:
+        for action, fname, progress, default_filter in screens:
             action = self.env.ref(f"crm_relationship.{action}")
             domain = safe_eval.safe_eval(action.domain) + default_filter
-            progress = fname.replace("relationship_tier_id", "relationship_status")
-            progress = progress.replace("care_stage_id", "care_status")
             partners = (
                 self.env["res.partner"]
                 .with_user(self.relationship_user)
@@ -120,11 +114,35 @@ class TestPartnerIndex(CrmRelationshipCommon):
             self.assertIn("company_id", read, "core's multi-company rule")
             self.assertLessEqual(
                 read,
-                self._included_columns(
-                    f"res_partner_{fname}_company_{self.company.id}"
+                {fname}
+                | set(
+                    partners._relationship_included_columns(
+                        f"res_partner_{fname}_company_{self.company.id}"
+                    )
                 ),
                 fname,
             )
+
+    def test_an_index_without_its_included_columns_is_rebuilt(self):
+        """An index of an earlier version (the same name, other included
+        columns) is built again with the columns of this one."""
+        name = f"res_partner_care_stage_id_company_{self.company.id}"
+        self.env.cr.execute(
+            SQL(
+                """DROP INDEX %s;
+                   CREATE INDEX %s ON res_partner (((care_stage_id->%s->>0)::int4))""",
+                SQL.identifier(name),
+                SQL.identifier(name),
+                str(self.company.id),
+            )
+        )
+        Partner = self.env["res.partner"]
+        self.assertEqual(Partner._relationship_included_columns(name), [])
+        Partner._relationship_create_indexes(self.company)
+        self.assertEqual(
+            Partner._relationship_included_columns(name),
+            list(INCLUDED["care_stage_id"]),
+        )
 
     def test_a_run_that_rewrote_the_book_gathers_statistics(self):
         """A company-wide run that rewrote more than a tenth of the customers
