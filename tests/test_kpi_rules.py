@@ -30,6 +30,16 @@ def test_churn_is_complement_of_retention():
     assert kpi.churn(None) is None
 
 
+def test_retained_counts_the_previous_window_buyers_only():
+    assert kpi.retained(100.0, 50.0) is True
+    assert kpi.retained(100.0, 0.0) is False
+    assert kpi.retained(100.0, -20.0) is False  # credit notes only this time
+    assert kpi.retained(100.0, None) is False
+    assert kpi.retained(0.0, 50.0) is None  # new this window: not counted
+    assert kpi.retained(-5.0, 50.0) is None
+    assert kpi.retained(None, None) is None
+
+
 def test_roi_on_margin():
     # margin 30 % of 10,000 = 3,000 against a budget of 2,000: +50 %
     assert kpi.roi(10000, 0.30, 2000) == pytest.approx(50.0)

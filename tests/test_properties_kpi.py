@@ -76,6 +76,15 @@ def test_churn_complements_retention(retention):
         assert 0.0 <= churn <= 100.0 and churn + retention == pytest.approx(100.0)
 
 
+@given(st.one_of(st.none(), money), st.one_of(st.none(), money))
+def test_retained_only_for_previous_window_buyers(previous, revenue):
+    result = kpi.retained(previous, revenue)
+    if previous is None or previous <= 0:
+        assert result is None
+    else:
+        assert result is (revenue is not None and revenue > 0)
+
+
 @given(money, st.floats(0, 1), st.one_of(st.none(), st.floats(-1e9, 1e12)))
 def test_roi_is_none_without_budget_and_never_below_minus_one_hundred(
     revenue, margin_rate, budget

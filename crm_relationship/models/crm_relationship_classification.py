@@ -237,7 +237,11 @@ class CrmRelationshipClassification(models.AbstractModel):
                 company.relationship_retention_previous,
                 company.relationship_retention_retained,
             )
-        counts = self.env["crm.relationship.facts"]._retention_counts(company, day)
+        if full and day == as_of:
+            # a month end: the run's own figures hold both windows
+            counts = self.env["crm.relationship.run.facts"]._retention_counts()
+        else:
+            counts = self.env["crm.relationship.facts"]._retention_counts(company, day)
         if full and keep:
             company._relationship_store_retention(day, counts)
         return counts

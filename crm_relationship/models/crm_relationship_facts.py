@@ -327,37 +327,29 @@ class CrmRelationshipFacts(models.AbstractModel):
         )
 
     @api.model
-    def _retention_sql(self, company, as_of):
-        """The customers active (revenue > 0) in the window before the one
-        ending on ``as_of``, and those of them active again in it: the KPI
-        ``retention_rate`` and, measured as of the last month end, the
-        retention of the lifetime value (docs/rules.md, Lifetime value). One
-        row per such customer: ``pid``, ``retained``."""
-        months = company.relationship_window_months
-        start = window_start(as_of, months)
-        return SQL(
-            """SELECT m.commercial_partner_id AS pid,
-                      COALESCE(SUM(m.amount_untaxed_signed)
-                          FILTER (WHERE m.invoice_date > %(start)s), 0) > 0
-                          AS retained
-                 FROM account_move m
-                WHERE %(moves)s AND m.invoice_date > %(previous_start)s
-             GROUP BY m.commercial_partner_id
-               HAVING COALESCE(SUM(m.amount_untaxed_signed)
-                          FILTER (WHERE m.invoice_date <= %(start)s), 0) > 0""",
-            start=start,
-            previous_start=window_start(as_of, months, 2),
-            moves=self._revenue_moves_sql(company, as_of),
-        )
-
-    @api.model
     def _retention_counts(self, company, as_of):
         """``(active in the previous window, retained)`` of ``company`` at
-        ``as_of`` (see ``_retention_sql``)."""
+        ``as_of``: the customers with revenue > 0 in the window before the one
+        ending on ``as_of``, and those of them with revenue > 0 in it again
+        (``tools.kpi.retained``), from the moves of the two windows only; the
+        retention of the lifetime value (docs/rules.md, Lifetime value)."""
+        months = company.relationship_window_months
+        start = window_start(as_of, months)
         [counts] = self.env.execute_query(
             SQL(
-                "SELECT COUNT(*), COUNT(*) FILTER (WHERE retained) FROM (%s) r",
-                self._retention_sql(company, as_of),
+                """SELECT COUNT(*), COUNT(*) FILTER (WHERE retained)
+                     FROM (SELECT COALESCE(SUM(m.amount_untaxed_signed)
+                                      FILTER (WHERE m.invoice_date > %(start)s),
+                                      0) > 0 AS retained
+                             FROM account_move m
+                            WHERE %(moves)s AND m.invoice_date > %(previous_start)s
+                         GROUP BY m.commercial_partner_id
+                           HAVING COALESCE(SUM(m.amount_untaxed_signed)
+                                      FILTER (WHERE m.invoice_date <= %(start)s),
+                                      0) > 0) r""",
+                start=start,
+                previous_start=window_start(as_of, months, 2),
+                moves=self._revenue_moves_sql(company, as_of),
             )
         )
         return counts

@@ -86,13 +86,6 @@ class CrmRelationshipKpi(models.Model):
         tier_codes = {tier.id: tier.code for tier in tiers}
         revenue_tiers = {tier.id for tier in tiers if tier.tier_type == "revenue"}
         teams = self._kpi_partner_teams()
-        # active in the previous window: whether retained; the lifetime value
-        # reads the same fact (as of the last month end)
-        retention = dict(
-            self.env.execute_query(
-                self.env["crm.relationship.facts"]._retention_sql(company, as_of)
-            )
-        )
         return [
             KpiCustomer(
                 pid,
@@ -109,7 +102,9 @@ class CrmRelationshipKpi(models.Model):
                 band,
                 spend,
                 predicted,
-                retention.get(pid),
+                # from the two windows' revenue, as the lifetime value measures
+                # its retention
+                kpi_rules.retained(previous, revenue),
                 customer_profit or 0.0,
                 cost or 0.0,
             )

@@ -86,3 +86,18 @@ class TestMonthEndRetention(CrmRelationshipCommon):
             self._recompute(self.customer, as_of="2026-07-12")
         self.customer.invalidate_recordset(["lifetime_value"])
         self.assertEqual(self.customer.lifetime_value, value)
+
+    def test_a_month_end_run_counts_from_its_own_figures(self):
+        Facts = type(self.env["crm.relationship.facts"])
+        with patch.object(Facts, "_retention_counts", side_effect=AssertionError):
+            self._recompute(as_of="2026-07-31")
+        self.assertEqual(
+            (
+                self.company.relationship_retention_date.isoformat(),
+                self.company.relationship_retention_previous,
+                self.company.relationship_retention_retained,
+            ),
+            ("2026-07-31", 20, 15),
+        )
+        self.customer.invalidate_recordset(["lifetime_value"])
+        self.assertEqual(self.customer.lifetime_value, retention_value(600, 0.75))

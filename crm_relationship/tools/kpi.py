@@ -46,6 +46,16 @@ def nps(scores):
     return 100.0 * (promoters - detractors) / len(scores)
 
 
+def retained(previous_revenue, revenue):
+    """Whether a customer active in the previous window (revenue > 0 there)
+    is active again in this one; None for a customer who was not: the
+    customers the KPI ``retention_rate`` and the lifetime value's retention
+    count (docs/rules.md, Lifetime value)."""
+    if not previous_revenue or previous_revenue <= 0:
+        return None
+    return bool(revenue and revenue > 0)
+
+
 def churn(retention):
     """Churn rate from a retention rate, both in %."""
     if retention is None:
