@@ -174,6 +174,7 @@ class CrmRelationshipClassification(models.AbstractModel):
         with_stored=False,
         failures=None,
         explain=True,
+        sales_only=False,
     ):
         """Yield batches ``{pid: {field: value}}`` of the classification of
         ``company`` as of ``as_of`` (of ``partner_ids`` only when given), without
@@ -183,6 +184,8 @@ class CrmRelationshipClassification(models.AbstractModel):
         ``CLASSIFICATION_FIELDS`` (None when a contact holds other values than
         its commercial partner). Without ``explain`` the health breakdown
         (``health_components``) is left empty: the KPIs read the score only.
+        With ``sales_only``, the customers with sales alone, as the KPIs count
+        them (``crm.relationship.run.facts._build``).
 
         A customer whose rules raise is left out of its batch and counted in
         ``failures`` (a ``RunFailures``); when every customer of a batch
@@ -193,7 +196,7 @@ class CrmRelationshipClassification(models.AbstractModel):
         Prediction = self.env["crm.relationship.prediction"]
         failures = failures or RunFailures(company)
         self.env.flush_all()  # the facts are read with SQL
-        RunFacts._build(company, as_of, partner_ids)
+        RunFacts._build(company, as_of, partner_ids, sales_only)
         # the fit reads the whole company first; the company keeps it before
         # the customers are read
         fits, fit_result = Prediction._fit(company, as_of, partner_ids)

@@ -65,18 +65,20 @@ class CrmRelationshipHistory(models.Model):
         )
 
     @api.model
-    def _previous_rows_sql(self, company, as_of):
+    def _previous_rows_sql(self, company, as_of, none=False):
         """Per partner, its last history row of ``company`` dated before
-        ``as_of``: the state a classification at ``as_of`` compares with."""
+        ``as_of``: the state a classification at ``as_of`` compares with
+        (``none``: the same columns, no row)."""
         self.flush_model()
         return SQL(
             """SELECT DISTINCT ON (partner_id) partner_id, id, tier_id,
                       relationship_status, relationship_level, health_band
                  FROM crm_relationship_history
-                WHERE company_id = %s AND date < %s
+                WHERE company_id = %s AND date < %s AND NOT %s
              ORDER BY partner_id, date DESC, id DESC""",
             company.id,
             as_of,
+            none,
         )
 
     @api.model

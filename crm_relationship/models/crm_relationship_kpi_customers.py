@@ -70,7 +70,9 @@ class CrmRelationshipKpi(models.Model):
             engine = self.env["crm.relationship.classification"].sudo()
             rows = (
                 (pid, *(vals[fname] for fname in KPI_FIGURES))
-                for batch in engine._iter_figures(company, as_of, explain=False)
+                for batch in engine._iter_figures(
+                    company, as_of, explain=False, sales_only=True
+                )
                 for pid, vals in batch.items()
                 # sales history only: prospects would add empty groups
                 if vals["first_purchase_date"]

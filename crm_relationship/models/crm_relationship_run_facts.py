@@ -36,12 +36,14 @@ class CrmRelationshipRunFacts(models.AbstractModel):
     _description = "Customer classification run facts"
 
     @api.model
-    def _build(self, company, as_of, partner_ids=None):
+    def _build(self, company, as_of, partner_ids=None, sales_only=False):
         """One row per customer in scope with every fact the rules read.
 
         The scope of a full run: partners with revenue moves, prospects, and
         partners holding any classified value in the company (so that values
-        that no longer apply are cleared).
+        that no longer apply are cleared). ``sales_only``: the partners with
+        revenue moves alone, without the history rows a run compares with, for
+        a caller that writes nothing (the KPIs of a past date).
         """
         Facts = self.env["crm.relationship.facts"]
         key = str(company.id)
@@ -49,7 +51,10 @@ class CrmRelationshipRunFacts(models.AbstractModel):
         def stored(fname):
             return self.env["crm.relationship.writer"]._stored_sql("p", fname, key)
 
-        if partner_ids is None:
+        if sales_only:
+            held = SQL("FALSE")
+            partner_scope = SQL("p.id = p.commercial_partner_id")
+        elif partner_ids is None:
             # a commercial partner that is neither a buyer nor a prospect is in
             # scope when it holds a classified value (to clear it)
             held = SQL(" OR ").join(
@@ -158,7 +163,7 @@ class CrmRelationshipRunFacts(models.AbstractModel):
          LEFT JOIN (%(history)s) hp ON hp.partner_id = p.id
          LEFT JOIN crm_relationship_history ht
                 ON ht.partner_id = p.id AND ht.company_id = %(company)s
-               AND ht.date = %(as_of)s
+               AND ht.date = %(as_of)s AND %(with_history)s
          LEFT JOIN (%(won)s) w ON w.pid = p.id
          LEFT JOIN (%(open)s) oo ON oo.pid = p.id
          LEFT JOIN (%(interactions)s) li ON li.pid = p.id
@@ -168,7 +173,9 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                 ranked=Facts._ranked_sales_sql(company, as_of)
                 if partner_ids is None
                 else Facts._placed_sales_sql(company, as_of, partner_ids),
-                prospects=only_scope(Facts._prospects_sql(company, as_of), "id"),
+                prospects=SQL("SELECT NULL::int AS id WHERE FALSE")
+                if sales_only
+                else only_scope(Facts._prospects_sql(company, as_of), "id"),
                 held=held,
                 partner_scope=partner_scope,
                 health_score=stored("health_score"),
@@ -189,10 +196,11 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                 surveys=only_scope(Facts._survey_answers_sql(company, as_of)),
                 history=only_scope(
                     self.env["crm.relationship.history"]._previous_rows_sql(
-                        company, as_of
+                        company, as_of, none=sales_only
                     ),
                     "partner_id",
                 ),
+                with_history=SQL("NOT %s", sales_only),
                 company=company.id,
                 as_of=as_of,
                 won=only_scope(Facts._won_opportunities_sql(company, as_of)),
