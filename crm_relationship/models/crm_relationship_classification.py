@@ -18,6 +18,9 @@ FAILED_PARTNERS_KEPT = 100  # customers a company lists from its last run's fail
 # a full run that rewrote more than this share of its customers gathers the
 # partner table's statistics (autovacuum's own threshold for it by default)
 REWRITTEN_SHARE = 0.1
+# one that rewrote more than this share rebuilds the company's indexes once
+# committed: each holds an entry more for every customer rewritten
+REBUILT_SHARE = 0.5
 
 
 class ClassificationBusy(Exception):
@@ -104,10 +107,17 @@ class CrmRelationshipClassification(models.AbstractModel):
                         yield len(changed)
                         if commit:
                             self.env.cr.commit()  # pylint: disable=invalid-commit
+                    whale = self.env["crm.relationship.whale.curve"]
                     if full:
                         company._relationship_store_run(failures)
+                        Partner = self.env["res.partner"]
                         if written > read * REWRITTEN_SHARE:
-                            self.env["res.partner"]._relationship_analyze()
+                            Partner._relationship_analyze()
+                        if written > read * REBUILT_SHARE:
+                            Partner._relationship_rebuild_indexes(company)
+                        whale._keep(company)
+                    elif written:
+                        whale._forget(company)
                     _logger.info(
                         "Classification of company %s as of %s: %d customers "
                         "classified, %d written, %d history rows, %d failed, "

@@ -71,7 +71,8 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
     profit, x their share, y their cumulative share of the total profit
     (docs/rules.md, Profit). Drawn on the server from the
     stored figures with ``tools.profit``, so that it shows exactly what the
-    KPIs measure."""
+    KPIs measure; the figures are measured once per company-wide run and kept
+    on the company (``_keep``)."""
 
     _name = "crm.relationship.whale.curve"
     _description = "Whale curve"
@@ -115,21 +116,58 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
     @api.depends("company_id")
     def _compute_curve(self):
         for curve in self:
-            ordered = profit.profits_in_order(curve._stored_profits())
-            points = profit.whale_curve(ordered)
-            reading = profit.whale_reading(ordered)
-            curve.customer_count = len(ordered)
-            curve.unprofitable_count = sum(1 for value in ordered if value < 0)
-            curve.total_profit = sum(ordered)
-            curve.peak = profit.whale_curve_peak(ordered) or 0.0
-            curve.top_20_share = profit.top_profit_share(ordered) or 0.0
-            curve.reading = curve._reading(reading, len(ordered), sum(ordered))
-            curve.chart = curve._svg(points) if points else False
+            figures = curve._figures()
+            reading = figures["reading"] and profit.WhaleReading(*figures["reading"])
+            count, total = figures["customers"], figures["total"]
+            curve.customer_count = count
+            curve.unprofitable_count = figures["unprofitable"]
+            curve.total_profit = total
+            curve.peak = figures["peak"] or 0.0
+            curve.top_20_share = figures["top_20"] or 0.0
+            curve.reading = curve._reading(reading, count, total)
+            curve.chart = curve._svg(figures["points"]) if figures["points"] else False
 
-    def _stored_profits(self):
-        """``{partner id: profit}`` of the company's customers with revenue > 0
-        in the window, as the last classification stored them."""
+    def _figures(self):
+        """What the curve shows: the figures the last company-wide
+        classification kept on the company (``_keep``), or, when a partial one
+        has written customers since, the figures measured now."""
         self.ensure_one()
+        company = self.company_id.sudo()
+        return company.relationship_whale_curve or self._measure(company)
+
+    @api.model
+    def _measure(self, company):
+        """The curve's figures (JSON-ready) from the profits the customers of
+        ``company`` hold (``tools.profit``)."""
+        ordered = profit.profits_in_order(self._stored_profits(company))
+        reading = profit.whale_reading(ordered)
+        return {
+            "customers": len(ordered),
+            "unprofitable": sum(1 for value in ordered if value < 0),
+            "total": sum(ordered),
+            "peak": profit.whale_curve_peak(ordered),
+            "top_20": profit.top_profit_share(ordered),
+            "reading": reading and [reading.customers, reading.profit, reading.lost],
+            "points": profit.whale_curve(ordered),
+        }
+
+    @api.model
+    def _keep(self, company):
+        """Keep on ``company`` the curve of what a company-wide classification
+        has just stored, so that opening it reads no customer."""
+        company.sudo().relationship_whale_curve = self._measure(company)
+
+    @api.model
+    def _forget(self, company):
+        """A classification of some customers changed their figures: the curve
+        is measured again when opened, until the next company-wide run."""
+        if company.sudo().relationship_whale_curve:
+            company.sudo().relationship_whale_curve = False
+
+    @api.model
+    def _stored_profits(self, company):
+        """``{partner id: profit}`` of the customers of ``company`` with
+        revenue > 0 in the window, as the last classification stored them."""
         self.env["res.partner"].flush_model(["period_revenue", "period_profit"])
         rows = self.env.execute_query(
             SQL(
@@ -137,7 +175,7 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
                      FROM res_partner
                     WHERE id = commercial_partner_id
                       AND (period_revenue->>%(key)s)::float > 0""",
-                key=str(self.company_id.id),
+                key=str(company.id),
             )
         )
         return dict(rows)

@@ -182,6 +182,15 @@ class ResCompany(models.Model):
     )
 
     # --- last company-wide classification ---
+    relationship_whale_curve = fields.Json(
+        "Whale curve figures",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="The whale curve's figures as the customers hold them: kept by each "
+        "company-wide classification, cleared by one of some customers that "
+        "changed them.",
+    )
     relationship_run_date = fields.Datetime(
         "Last classification", readonly=True, groups=MANAGER_GROUP
     )

@@ -1,6 +1,11 @@
+import logging
+import time
+
 from odoo import api, models
 from odoo.tools import SQL
 from odoo.tools.sql import index_exists
+
+_logger = logging.getLogger(__name__)
 
 # company-dependent many2ones read without core's existence subquery
 PLAIN_MANY2ONES = ("relationship_tier_id", "care_stage_id")
@@ -163,3 +168,56 @@ class ResPartner(models.Model):
         kanbans' columns from their index, fetching every row from the table
         (seconds instead of one pass)."""
         self.env.cr.execute(SQL("ANALYZE %s", SQL.identifier(self._table)))
+
+    @api.model
+    def _relationship_rebuild_indexes(self, company):
+        """Once the transaction has committed, rebuild the indexes of
+        ``company`` without blocking anyone (``REINDEX INDEX CONCURRENTLY``,
+        which runs outside any transaction): a run that rewrote most of the
+        book left a new entry for each customer in each of them, so that they
+        are twice their size, and the kanbans read them whole (docs/rules.md,
+        Scale). A rebuild that fails is logged and its unfinished copy
+        dropped: the index in use stays as it was."""
+        names = list(self._relationship_index_expressions(company))
+        registry = self.env.registry
+        company_id = company.id
+
+        def rebuild():
+            started = time.monotonic()
+            try:
+                with registry.cursor() as cr:
+                    cr._cnx.autocommit = True  # CONCURRENTLY: no transaction
+                    for name in names:
+                        try:
+                            cr.execute(
+                                SQL(
+                                    "REINDEX INDEX CONCURRENTLY %s",
+                                    SQL.identifier(name),
+                                ),
+                                log_exceptions=False,
+                            )
+                        except Exception:
+                            _logger.warning(
+                                "Rebuild of the index %s failed", name, exc_info=True
+                            )
+                            cr.execute(
+                                SQL(
+                                    "DROP INDEX CONCURRENTLY IF EXISTS %s",
+                                    SQL.identifier(f"{name}_ccnew"),
+                                )
+                            )
+            except Exception:
+                _logger.warning(
+                    "Rebuild of the indexes of company %s failed",
+                    company_id,
+                    exc_info=True,
+                )
+                return
+            _logger.info(
+                "Rebuilt the %d indexes of company %s in %.2fs",
+                len(names),
+                company_id,
+                time.monotonic() - started,
+            )
+
+        self.env.cr.postcommit.add(rebuild)

@@ -144,6 +144,35 @@ class TestPartnerIndex(CrmRelationshipCommon):
             list(INCLUDED["care_stage_id"]),
         )
 
+    def test_a_run_that_rewrote_the_book_rebuilds_the_indexes(self):
+        """A company-wide run that wrote most of its customers (here the first
+        one, which writes them all) has the company's indexes rebuilt once
+        committed; a quiet one does not."""
+        Partners = self.env["res.partner"]
+        with patch.object(
+            type(Partners), "_relationship_rebuild_indexes", autospec=True
+        ) as rebuild:
+            self.assertTrue(
+                Partners._recompute_relationship(
+                    as_of=self.as_of, company_ids=self.company.ids
+                )
+            )
+            self.assertEqual(rebuild.call_count, 1)
+            self.assertEqual(rebuild.call_args.args[1], self.company)
+            Partners._recompute_relationship(
+                as_of=self.as_of, company_ids=self.company.ids
+            )
+            self.assertEqual(rebuild.call_count, 1)
+
+    def test_the_rebuild_waits_for_the_commit(self):
+        """The rebuild of the indexes runs after the commit, outside the run's
+        transaction (a REINDEX CONCURRENTLY cannot run inside one)."""
+        postcommit = self.env.cr.postcommit
+        before = len(postcommit._funcs)
+        self.env["res.partner"]._relationship_rebuild_indexes(self.company)
+        self.assertEqual(len(postcommit._funcs), before + 1)
+        postcommit._funcs.pop()
+
     def test_a_run_that_rewrote_the_book_gathers_statistics(self):
         """A company-wide run that rewrote more than a tenth of the customers
         analyses the partner table, so that the planner no longer reads the

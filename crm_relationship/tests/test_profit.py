@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from lxml import etree
 
 from odoo import Command
@@ -443,6 +445,36 @@ class TestProfit(CrmRelationshipCommon):
         # a plain employee has no curve
         with self.assertRaises(AccessError):
             self.env["crm.relationship.whale.curve"].with_user(self.employee).create({})
+
+    def test_whale_curve_kept_by_the_run(self):
+        """A company-wide run keeps the curve (opening it reads no customer); a
+        run of one customer that changes its profit has it measured again."""
+        self._profit_world()
+        self._recompute()
+        Curve = self.env["crm.relationship.whale.curve"].with_user(
+            self.relationship_user
+        )
+        with patch.object(
+            type(Curve), "_stored_profits", side_effect=AssertionError("read")
+        ):
+            curve = Curve.create({})
+            self.assertEqual(curve.customer_count, 4)
+            self.assertEqual(curve.unprofitable_count, 1)
+            self.assertAlmostEqual(curve.peak, 103.2, places=4)
+        # Y buys 100 more without product: GM 10 + 100, CS 50, PR -40 -> 60
+        self._sale(self.y, "2026-06-10", [(None, 1, 100.0, None)])
+        self._recompute(self.y)
+        curve = Curve.create({})
+        self.assertEqual(curve.unprofitable_count, 0)
+        # Z 1000, X 270, Y 60, W 20: the peak is the total, 1350
+        self.assertAlmostEqual(curve.total_profit, 1350.0, places=2)
+        self.assertAlmostEqual(curve.peak, 100.0, places=4)
+        # Z alone: 1000 / 1350 = 74.07 %, to 0.1
+        self.assertEqual(curve.top_20_share, 74.1)
+        self.assertEqual(
+            curve.reading,
+            "No customer loses money: every customer adds to the profit.",
+        )
 
     def test_whale_curve_reading_in_the_users_language(self):
         """The shares of the reading and the top % of a tier reason use the
