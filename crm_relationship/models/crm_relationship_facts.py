@@ -467,9 +467,14 @@ class CrmRelationshipFacts(models.AbstractModel):
                               m.invoice_date AS day,
                               m.move_type = 'out_invoice' AS purchase,
                               m.amount_untaxed_signed AS amount,
+                              -- partitioned by an expression, not the column
+                              -- itself: PostgreSQL then sorts the moves instead
+                              -- of walking an index in partner order, which
+                              -- fetches every move from the table at random
+                              -- (1,000,000 customers: 13.0 s -> 4.5 s)
                               MIN(m.invoice_date)
                                   FILTER (WHERE m.move_type = 'out_invoice')
-                                  OVER (PARTITION BY m.commercial_partner_id)
+                                  OVER (PARTITION BY m.commercial_partner_id + 0)
                                   AS first_day
                          FROM account_move m
                         WHERE %(moves)s) s

@@ -56,12 +56,17 @@ class RulesContext:
 MONEY_FACTS = ("revenue", "previous_revenue")
 
 
+JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
+
+
 def json_value(value):
     """``value`` as ``json.dumps`` writes it, faster for the usual numbers."""
     if type(value) is float and math.isfinite(value):
         return repr(value)
     if type(value) is int:
         return str(value)
+    if value is None or type(value) is bool:
+        return JSON_CONSTANTS[value]
     return json.dumps(value)
 
 

@@ -106,6 +106,8 @@ def satisfaction_component(csat_scores=(), nps_scores=()):
     is left out; an answer off its scale raises ValueError. The facts count
     the answers used. See docs/rules.md.
     """
+    if not csat_scores and not nps_scores:
+        return NO_ANSWER  # most customers: one component for all
     csat_scores = [c for c in csat_scores if c is not None]
     nps_scores = [n for n in nps_scores if n is not None]
     if not all(1 <= c <= 5 for c in csat_scores):
@@ -118,6 +120,8 @@ def satisfaction_component(csat_scores=(), nps_scores=()):
         return Component("satisfaction", None, facts)
     return Component("satisfaction", sum(values) / len(values), facts)
 
+
+NO_ANSWER = Component("satisfaction", None, (("csat_count", 0), ("nps_count", 0)))
 
 # ---------------------------------------------------------------------------
 # Score
