@@ -18,8 +18,9 @@ FAILED_PARTNERS_KEPT = 100  # customers a company lists from its last run's fail
 # a full run that rewrote more than this share of its customers gathers the
 # partner table's statistics (autovacuum's own threshold for it by default)
 REWRITTEN_SHARE = 0.1
-# one that rewrote more than this share rebuilds the company's indexes once
-# committed: each holds an entry more for every customer rewritten
+# one that rewrote more than this share vacuums the partners and rebuilds the
+# company's indexes once committed: each holds an entry more for every
+# customer rewritten
 REBUILT_SHARE = 0.5
 
 
