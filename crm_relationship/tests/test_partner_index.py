@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 from odoo.tools import SQL, safe_eval
+from odoo.tools.sql import index_exists
 
 from ..models.res_partner_index import INCLUDED
 from .common import CrmRelationshipCommon
@@ -142,6 +143,14 @@ class TestPartnerIndex(CrmRelationshipCommon):
         self.assertEqual(
             Partner._relationship_included_columns(name),
             list(INCLUDED["care_stage_id"]),
+        )
+
+    def test_the_form_reads_the_moves_of_its_customer_by_index(self):
+        """Core's days sales outstanding, on the customer form, sums the moves
+        of the commercial partner: indexed, not a scan of every move."""
+        self.assertTrue(self.env["account.move"]._fields["commercial_partner_id"].index)
+        self.assertTrue(
+            index_exists(self.env.cr, "account_move__commercial_partner_id_index")
         )
 
     def test_a_run_that_rewrote_the_book_rebuilds_the_indexes(self):
