@@ -90,6 +90,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                     started = time.monotonic()
                     failures = RunFailures(company)
                     read = written = history = 0
+                    whale = self.env["crm.relationship.whale.curve"]
                     for batch in self._iter_figures(
                         company, as_of, partner_ids, True, failures
                     ):
@@ -100,6 +101,8 @@ class CrmRelationshipClassification(models.AbstractModel):
                             self.env["crm.relationship.writer"]._write_rows(
                                 company, changed
                             )
+                            if not full:
+                                whale._forget(company, changed)
                         history += self.env["crm.relationship.history"]._write_from_run(
                             company, as_of, batch
                         )
@@ -108,7 +111,6 @@ class CrmRelationshipClassification(models.AbstractModel):
                         yield len(changed)
                         if commit:
                             self.env.cr.commit()  # pylint: disable=invalid-commit
-                    whale = self.env["crm.relationship.whale.curve"]
                     if full:
                         company._relationship_store_run(failures)
                         Partner = self.env["res.partner"]
@@ -117,8 +119,6 @@ class CrmRelationshipClassification(models.AbstractModel):
                         if written > read * REBUILT_SHARE:
                             Partner._relationship_rebuild_indexes(company)
                         whale._keep(company)
-                    elif written:
-                        whale._forget(company)
                     _logger.info(
                         "Classification of company %s as of %s: %d customers "
                         "classified, %d written, %d history rows, %d failed, "

@@ -7,6 +7,8 @@ from odoo.tools.misc import format_amount
 from ..tools import profit
 from .groups import MONEY_GROUPS
 
+# the stored figures the curve is drawn from (``_stored_profits``)
+CURVE_FIELDS = ("period_revenue", "period_profit")
 # the chart's drawing area, in SVG units
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 320, 56, 16, 16, 44
 # the box of a text of the chart's font size (11): the width of a character
@@ -130,7 +132,7 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
     def _figures(self):
         """What the curve shows: the figures the last company-wide
         classification kept on the company (``_keep``), or, when a partial one
-        has written customers since, the figures measured now."""
+        has moved a customer's figures since, the figures measured now."""
         self.ensure_one()
         company = self.company_id.sudo()
         return company.relationship_whale_curve or self._measure(company)
@@ -158,10 +160,14 @@ class CrmRelationshipWhaleCurve(models.TransientModel):
         company.sudo().relationship_whale_curve = self._measure(company)
 
     @api.model
-    def _forget(self, company):
-        """A classification of some customers changed their figures: the curve
-        is measured again when opened, until the next company-wide run."""
-        if company.sudo().relationship_whale_curve:
+    def _forget(self, company, changed):
+        """A classification of some customers wrote ``changed`` (``{partner
+        id: {field: value}}``): when it moved a figure the curve is drawn
+        from, the curve is measured again when opened, until the next
+        company-wide run."""
+        if company.sudo().relationship_whale_curve and any(
+            fname in values for values in changed.values() for fname in CURVE_FIELDS
+        ):
             company.sudo().relationship_whale_curve = False
 
     @api.model

@@ -1,5 +1,8 @@
 import re
+from types import SimpleNamespace
 from unittest.mock import patch
+
+import psycopg2
 
 from odoo.tests import tagged
 from odoo.tools import SQL, safe_eval
@@ -174,13 +177,59 @@ class TestPartnerIndex(CrmRelationshipCommon):
             self.assertEqual(rebuild.call_count, 1)
 
     def test_the_rebuild_waits_for_the_commit(self):
-        """The rebuild of the indexes runs after the commit, outside the run's
-        transaction (a REINDEX CONCURRENTLY cannot run inside one)."""
+        """The vacuum and the rebuild run after the commit, on a cursor of
+        their own outside any transaction (neither may run inside one): the
+        table first, then each company index; one that fails leaves its
+        unfinished copy dropped and the others rebuilt."""
+        names = [
+            f"res_partner_{fname}_company_{self.company.id}"
+            for fname in (
+                "relationship_tier_id",
+                "care_stage_id",
+                "period_revenue",
+                "period_profit",
+            )
+        ]
+        statements = []
+        connection = SimpleNamespace(autocommit=False)
+
+        class Cursor:
+            _cnx = connection
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, query, log_exceptions=True):
+                statements.append((connection.autocommit, query.code))
+                if query.code.startswith("REINDEX") and names[2] in query.code:
+                    raise psycopg2.OperationalError("canceled")
+
         postcommit = self.env.cr.postcommit
         before = len(postcommit._funcs)
-        self.env["res.partner"]._relationship_rebuild_indexes(self.company)
-        self.assertEqual(len(postcommit._funcs), before + 1)
-        postcommit._funcs.pop()
+        with patch.object(self.env.registry, "cursor", side_effect=AssertionError):
+            self.env["res.partner"]._relationship_rebuild_indexes(self.company)
+        self.assertEqual(len(postcommit._funcs), before + 1, "nothing ran yet")
+        rebuild = postcommit._funcs.pop()
+        with (
+            patch.object(self.env.registry, "cursor", return_value=Cursor()),
+            self.assertLogs(
+                "odoo.addons.crm_relationship.models.res_partner_index", "WARNING"
+            ) as logs,
+        ):
+            rebuild()
+        self.assertIn(f"Rebuild of the index {names[2]} failed", logs.output[0])
+        self.assertEqual(
+            statements,
+            [
+                (True, 'VACUUM (ANALYZE) "res_partner"'),
+                *((True, f'REINDEX INDEX CONCURRENTLY "{name}"') for name in names[:3]),
+                (True, f'DROP INDEX CONCURRENTLY IF EXISTS "{names[2]}_ccnew"'),
+                (True, f'REINDEX INDEX CONCURRENTLY "{names[3]}"'),
+            ],
+        )
 
     def test_a_run_that_rewrote_the_book_gathers_statistics(self):
         """A company-wide run that rewrote more than a tenth of the customers

@@ -461,6 +461,20 @@ class TestProfit(CrmRelationshipCommon):
             self.assertEqual(curve.customer_count, 4)
             self.assertEqual(curve.unprofitable_count, 1)
             self.assertAlmostEqual(curve.peak, 103.2, places=4)
+            # an email to Z (a channel without cost) moves its care dates, not
+            # its profit: the curve kept stays
+            self.env["crm.relationship.interaction"].create(
+                {
+                    "summary": "Thư cảm ơn",
+                    "partner_id": self.z.id,
+                    "date": "2026-06-20",
+                    "channel_id": self.env.ref(
+                        "crm_relationship.crm_relationship_channel_email"
+                    ).id,
+                }
+            )
+            self.assertEqual(self._recompute(self.z), 1)
+            self.assertEqual(Curve.create({}).customer_count, 4)
         # Y buys 100 more without product: GM 10 + 100, CS 50, PR -40 -> 60
         self._sale(self.y, "2026-06-10", [(None, 1, 100.0, None)])
         self._recompute(self.y)
