@@ -241,18 +241,18 @@ class CrmRelationshipClassification(models.AbstractModel):
     def _lifetime_retention(self, company, as_of, full, keep):
         """``(active in the previous window, retained)`` of ``company`` as of
         the last month end on or before ``as_of``: the retention of the lifetime
-        value, which thus moves once a month. A full run measures it (and, with
-        ``keep``, the company keeps it); a partial run reuses what the last full
-        run of the same month end measured rather than reading the company's
-        invoices of two windows."""
+        value, which thus moves once a month. A full run counts it from its own
+        sales (and, with ``keep``, the company keeps it); a partial run reuses
+        what the last full run of the same month end measured rather than
+        reading the company's invoices of two windows."""
         day = lifetime_value.retention_date(as_of)
         if not full and company.relationship_retention_date == day:
             return (
                 company.relationship_retention_previous,
                 company.relationship_retention_retained,
             )
-        if full and day == as_of:
-            # a month end: the run's own figures hold both windows
+        if full:
+            # the run's sales hold the two windows of the month end too
             counts = self.env["crm.relationship.run.facts"]._retention_counts()
         else:
             counts = self.env["crm.relationship.facts"]._retention_counts(company, day)

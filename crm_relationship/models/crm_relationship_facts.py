@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..tools.lifetime_value import retention_date
 from ..tools.status import quarter_bounds, window_start
 
 # what the revenue queries of the module read of account.move, to flush first
@@ -79,10 +80,13 @@ class CrmRelationshipFacts(models.AbstractModel):
         """Per commercial partner who has revenue moves: revenue of the window
         and of the previous one, revenue to date, purchases in both windows,
         first and last purchase, a bit per quarter of the window with a purchase,
-        and whether an invoice is still unpaid."""
+        whether an invoice is still unpaid, and ``month_end_retained``: at the
+        last month end, whether a customer active in the previous window is
+        active again (``_retention_counts``, None for the others)."""
         months = company.relationship_window_months
         start = window_start(as_of, months)
         q1, q2, q3, _q4 = quarter_bounds(as_of, months)
+        month_end = retention_date(as_of)
         return SQL(
             """
             SELECT m.commercial_partner_id AS pid,
@@ -110,13 +114,23 @@ class CrmRelationshipFacts(models.AbstractModel):
                        FILTER (WHERE m.move_type = 'out_invoice'
                                  AND m.invoice_date > %(start)s), 0) AS quarters,
                    BOOL_OR(m.move_type = 'out_invoice'
-                           AND m.payment_state IN ('not_paid', 'partial')) AS unpaid
+                           AND m.payment_state IN ('not_paid', 'partial')) AS unpaid,
+                   CASE WHEN COALESCE(SUM(m.amount_untaxed_signed) FILTER (
+                                 WHERE m.invoice_date > %(month_end_previous_start)s
+                                   AND m.invoice_date <= %(month_end_start)s), 0) > 0
+                        THEN COALESCE(SUM(m.amount_untaxed_signed) FILTER (
+                                 WHERE m.invoice_date > %(month_end_start)s
+                                   AND m.invoice_date <= %(month_end)s), 0) > 0
+                   END AS month_end_retained
               FROM account_move m
              WHERE %(moves)s
           GROUP BY m.commercial_partner_id
             """,
             start=start,
             previous_start=window_start(as_of, months, 2),
+            month_end=month_end,
+            month_end_start=window_start(month_end, months),
+            month_end_previous_start=window_start(month_end, months, 2),
             q1=q1,
             q2=q2,
             q3=q3,
@@ -362,8 +376,9 @@ class CrmRelationshipFacts(models.AbstractModel):
         (docs/rules.md, Tiers: an active opportunity of the company or of none,
         a membership in one of its programs, or a customer role where the
         partner belongs to the company, or is shared and had bought from no
-        company by ``as_of``).
-        Whether it bought from ``company`` itself is decided by the rules.
+        company by ``as_of``). The rules ask only about partners without a
+        revenue move in ``company`` (else it bought), so these may leave its
+        moves out.
 
         Override hook: a feature adding a prospect signal appends its query.
         """
@@ -374,20 +389,36 @@ class CrmRelationshipFacts(models.AbstractModel):
         self.env["crm.relationship.program.member"].flush_model(
             ["company_id", "partner_id"]
         )
+        # "in no company" is then "in no other one": a single company looks
+        # up no move
+        others = (
+            self.env["res.company"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("id", "!=", company.id)])
+            .ids
+        )
+        bought_elsewhere = SQL("FALSE")
+        if others:
+            bought_elsewhere = SQL(
+                """EXISTS (SELECT 1 FROM account_move m
+                            WHERE m.company_id = ANY(%(others)s)
+                              AND m.commercial_partner_id = p.id
+                              AND %(revenue_move)s
+                              AND m.invoice_date <= %(as_of)s)""",
+                others=others,
+                revenue_move=revenue_move_sql("m"),
+                as_of=as_of,
+            )
         return [
             SQL(
                 """SELECT p.id FROM res_partner p
                     WHERE p.active AND p.customer_rank > 0
                       AND p.id = p.commercial_partner_id
                       AND (p.company_id = %(company)s
-                           OR p.company_id IS NULL AND NOT EXISTS (
-                               SELECT 1 FROM account_move m
-                                WHERE m.commercial_partner_id = p.id
-                                  AND %(revenue_move)s
-                                  AND m.invoice_date <= %(as_of)s))""",
+                           OR p.company_id IS NULL AND NOT %(bought_elsewhere)s)""",
                 company=company.id,
-                revenue_move=revenue_move_sql("m"),
-                as_of=as_of,
+                bought_elsewhere=bought_elsewhere,
             ),
             SQL(
                 """SELECT p.commercial_partner_id FROM crm_lead l

@@ -123,7 +123,7 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                    r.first_purchase, r.last_purchase, r.quarters, r.unpaid,
                    r.revenue_rank, r.recency_score, r.frequency_score,
                    r.monetary_score, r.buyers,
-                   r.pid IS NOT NULL AS has_sales,
+                   r.pid IS NOT NULL AS has_sales, r.month_end_retained,
                    pr.pid IS NOT NULL AS prospect,
                    oc.pid IS NOT NULL AS overdue_complaint,
                    COALESCE(oc.complaints, 0) AS overdue_complaints,
@@ -234,7 +234,10 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                 LEFT JOIN (SELECT DISTINCT c.commercial_partner_id AS pid
                              FROM res_partner c
                              JOIN res_partner o ON o.id = c.commercial_partner_id
-                            WHERE c.id != c.commercial_partner_id %(contacts)s
+                            -- a contact has a parent: what the planner can
+                            -- count, unlike the ids that differ
+                            WHERE c.parent_id IS NOT NULL
+                              AND c.id != c.commercial_partner_id %(contacts)s
                               AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)) d
                        ON d.pid = r.pid
                  -- by partner, whatever the plan of the run table: a batch's
@@ -297,13 +300,14 @@ class CrmRelationshipRunFacts(models.AbstractModel):
 
     @api.model
     def _retention_counts(self):
-        """``crm.relationship.facts._retention_counts`` at the run's date, from
-        the two windows' revenue of the run table (every customer with sales)
-        instead of the moves again."""
+        """``crm.relationship.facts._retention_counts`` at the last month end
+        on or before the run's date, from the run table of a full run (every
+        customer with sales) instead of the moves of two more windows."""
         [counts] = self.env.execute_query(
             SQL(
-                """SELECT COUNT(*), COUNT(*) FILTER (WHERE revenue > 0)
-                     FROM %s WHERE previous_revenue > 0""",
+                """SELECT COUNT(month_end_retained),
+                          COUNT(*) FILTER (WHERE month_end_retained)
+                     FROM %s""",
                 SQL.identifier(RUN_TABLE),
             )
         )

@@ -87,17 +87,27 @@ class TestMonthEndRetention(CrmRelationshipCommon):
         self.customer.invalidate_recordset(["lifetime_value"])
         self.assertEqual(self.customer.lifetime_value, value)
 
-    def test_a_month_end_run_counts_from_its_own_figures(self):
+    def test_a_full_run_counts_from_its_own_figures(self):
+        """Mid-month or on the month end, a full run counts the retention from
+        the sales it reads anyway, not from the moves of two more windows."""
         Facts = type(self.env["crm.relationship.facts"])
+        retention = []
         with patch.object(Facts, "_retention_counts", side_effect=AssertionError):
-            self._recompute(as_of="2026-07-31")
+            for as_of in ("2026-07-10", "2026-07-31", "2026-08-05"):
+                value = self._lifetime_value(as_of)
+                retention.append(
+                    (
+                        self.company.relationship_retention_date.isoformat(),
+                        self.company.relationship_retention_previous,
+                        self.company.relationship_retention_retained,
+                        value,
+                    )
+                )
         self.assertEqual(
-            (
-                self.company.relationship_retention_date.isoformat(),
-                self.company.relationship_retention_previous,
-                self.company.relationship_retention_retained,
-            ),
-            ("2026-07-31", 20, 15),
+            retention,
+            [
+                ("2026-06-30", 24, 15, retention_value(600, 15 / 24)),
+                ("2026-07-31", 20, 15, retention_value(600, 0.75)),
+                ("2026-07-31", 20, 15, retention_value(600, 0.75)),
+            ],
         )
-        self.customer.invalidate_recordset(["lifetime_value"])
-        self.assertEqual(self.customer.lifetime_value, retention_value(600, 0.75))
