@@ -86,7 +86,6 @@ class CrmRelationshipFacts(models.AbstractModel):
         months = company.relationship_window_months
         start = window_start(as_of, months)
         q1, q2, q3, _q4 = quarter_bounds(as_of, months)
-        month_end = retention_date(as_of)
         return SQL(
             """
             SELECT m.commercial_partner_id AS pid,
@@ -115,22 +114,14 @@ class CrmRelationshipFacts(models.AbstractModel):
                                  AND m.invoice_date > %(start)s), 0) AS quarters,
                    BOOL_OR(m.move_type = 'out_invoice'
                            AND m.payment_state IN ('not_paid', 'partial')) AS unpaid,
-                   CASE WHEN COALESCE(SUM(m.amount_untaxed_signed) FILTER (
-                                 WHERE m.invoice_date > %(month_end_previous_start)s
-                                   AND m.invoice_date <= %(month_end_start)s), 0) > 0
-                        THEN COALESCE(SUM(m.amount_untaxed_signed) FILTER (
-                                 WHERE m.invoice_date > %(month_end_start)s
-                                   AND m.invoice_date <= %(month_end)s), 0) > 0
-                   END AS month_end_retained
+                   %(month_end_retained)s AS month_end_retained
               FROM account_move m
              WHERE %(moves)s
           GROUP BY m.commercial_partner_id
             """,
             start=start,
             previous_start=window_start(as_of, months, 2),
-            month_end=month_end,
-            month_end_start=window_start(month_end, months),
-            month_end_previous_start=window_start(month_end, months, 2),
+            month_end_retained=self._retained_sql(company, retention_date(as_of)),
             q1=q1,
             q2=q2,
             q3=q3,
@@ -343,28 +334,42 @@ class CrmRelationshipFacts(models.AbstractModel):
         )
 
     @api.model
+    def _retained_sql(self, company, as_of):
+        """The aggregate, over a customer's revenue moves ``m``, telling
+        whether a customer active in the window before the one ending on
+        ``as_of`` (revenue > 0 there) is active in it again; NULL for a
+        customer who was not (``tools.kpi.retained``). The one SQL form of the
+        lifetime value's retention (docs/rules.md, Lifetime value)."""
+        months = company.relationship_window_months
+        return SQL(
+            """CASE WHEN COALESCE(SUM(m.amount_untaxed_signed) FILTER (
+                             WHERE m.invoice_date > %(previous_start)s
+                               AND m.invoice_date <= %(start)s), 0) > 0
+                    THEN COALESCE(SUM(m.amount_untaxed_signed) FILTER (
+                             WHERE m.invoice_date > %(start)s
+                               AND m.invoice_date <= %(as_of)s), 0) > 0 END""",
+            previous_start=window_start(as_of, months, 2),
+            start=window_start(as_of, months),
+            as_of=as_of,
+        )
+
+    @api.model
     def _retention_counts(self, company, as_of):
         """``(active in the previous window, retained)`` of ``company`` at
-        ``as_of``: the customers with revenue > 0 in the window before the one
-        ending on ``as_of``, and those of them with revenue > 0 in it again
-        (``tools.kpi.retained``), from the moves of the two windows only; the
-        retention of the lifetime value (docs/rules.md, Lifetime value)."""
-        months = company.relationship_window_months
-        start = window_start(as_of, months)
+        ``as_of`` (``_retained_sql``), from the moves of the two windows only;
+        a full run counts them from its own sales instead
+        (``month_end_retained``)."""
         [counts] = self.env.execute_query(
             SQL(
-                """SELECT COUNT(*), COUNT(*) FILTER (WHERE retained)
-                     FROM (SELECT COALESCE(SUM(m.amount_untaxed_signed)
-                                      FILTER (WHERE m.invoice_date > %(start)s),
-                                      0) > 0 AS retained
+                """SELECT COUNT(retained), COUNT(*) FILTER (WHERE retained)
+                     FROM (SELECT %(retained)s AS retained
                              FROM account_move m
                             WHERE %(moves)s AND m.invoice_date > %(previous_start)s
-                         GROUP BY m.commercial_partner_id
-                           HAVING COALESCE(SUM(m.amount_untaxed_signed)
-                                      FILTER (WHERE m.invoice_date <= %(start)s),
-                                      0) > 0) r""",
-                start=start,
-                previous_start=window_start(as_of, months, 2),
+                         GROUP BY m.commercial_partner_id) r""",
+                retained=self._retained_sql(company, as_of),
+                previous_start=window_start(
+                    as_of, company.relationship_window_months, 2
+                ),
                 moves=self._revenue_moves_sql(company, as_of),
             )
         )

@@ -1,3 +1,4 @@
+from datetime import date
 from unittest.mock import patch
 
 from odoo.tests import tagged
@@ -111,3 +112,20 @@ class TestMonthEndRetention(CrmRelationshipCommon):
                 ("2026-07-31", 20, 15, retention_value(600, 0.75)),
             ],
         )
+
+    def test_a_partial_run_after_a_month_end_counts_from_the_moves(self):
+        """A partial run whose month end the company has not measured yet reads
+        the moves of the two windows: the same counts a full run reads from
+        its sales."""
+        self._lifetime_value("2026-07-10")  # the company keeps 2026-06-30
+        Facts = self.env["crm.relationship.facts"]
+        self.assertEqual(
+            [
+                tuple(Facts._retention_counts(self.company, date(2026, 6, 30))),
+                tuple(Facts._retention_counts(self.company, date(2026, 7, 31))),
+            ],
+            [(24, 15), (20, 15)],
+        )
+        self._recompute(self.customer, as_of="2026-08-05")
+        self.customer.invalidate_recordset(["lifetime_value"])
+        self.assertEqual(self.customer.lifetime_value, retention_value(600, 0.75))
