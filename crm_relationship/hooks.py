@@ -9,8 +9,10 @@ KEPT_DEMO_MODELS = ["res.partner", "account.move", "crm.lead"]
 def uninstall_hook(env):
     """Drop the revenue index added to account_move by AccountMove.init, remove
     the care activities the module planned (their type goes with it) and
-    leave the demo customers and invoices in place."""
+    leave the demo customers and invoices in place; drop the classification's
+    fingerprints (crm.relationship.run.state), a table of its own."""
     drop_index(env.cr, "account_move_crm_relationship_revenue_index", "account_move")
+    env.cr.execute("DROP TABLE IF EXISTS crm_relationship_run_state")
     care_type = env.ref(
         "crm_relationship.mail_activity_type_customer_care", raise_if_not_found=False
     )

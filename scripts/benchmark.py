@@ -243,7 +243,13 @@ def _classify_nightly(env, prefix="BENCH/NIGHT/"):
               AND id %% 1095 = 0""",
         {"d": NEXT_DAY},
     )
-    return env["res.partner"].browse()._recompute_relationship(as_of=NEXT_DAY)
+    written = env["res.partner"].browse()._recompute_relationship(as_of=NEXT_DAY)
+    env.cr.execute(
+        "SELECT COUNT(*) FROM crm_relationship_run_state WHERE valid_from = %s",
+        [NEXT_DAY],
+    )
+    _EXTRA.append(f"{env.cr.fetchone()[0]} customers classified again")
+    return written
 
 
 def _nightly_floor(env):
@@ -391,7 +397,9 @@ def _reset_classification(env):
         + " WHERE name LIKE 'Bench customer %%'"
     )
     env.cr.execute("DELETE FROM crm_relationship_history")
-    return env.cr.rowcount
+    forgotten = env.cr.rowcount
+    env["crm.relationship.run.state"]._forget(env.ref("base.main_company"))
+    return forgotten
 
 
 def _classify_nightly_again(env):

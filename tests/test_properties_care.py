@@ -81,3 +81,25 @@ def test_care_status_is_one_of_three_or_none(next_date, as_of, due_soon_days):
         assert status == "due_soon"
     else:
         assert status == "on_time"
+
+
+@given(maybe_dates, st.dates(), st.integers(0, 60), st.integers(0, 400))
+@example(date.max, date.max - timedelta(days=1), 7, 1)
+@example(date.min, date.min, 7, 0)
+def test_a_care_status_holds_until_its_valid_until(
+    next_date, as_of, due_soon_days, offset
+):
+    until = care.care_status_valid_until(next_date, as_of, due_soon_days)
+    assert until is None or until > as_of
+    if as_of > date.max - timedelta(days=offset):
+        return
+    day = as_of + timedelta(days=offset)
+    if until is None or day < until:
+        assert care.care_status(next_date, day, due_soon_days) == care.care_status(
+            next_date, as_of, due_soon_days
+        )
+    if until is not None:
+        # the turn is real: the status of the day it names differs
+        assert care.care_status(next_date, until, due_soon_days) != care.care_status(
+            next_date, as_of, due_soon_days
+        )

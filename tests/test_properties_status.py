@@ -1,6 +1,6 @@
 """Properties of the relationship status (tools/status.py) over its domain."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import example, given
@@ -117,3 +117,48 @@ def test_quarters_lie_in_the_window_newest_first(as_of, window_months):
 def test_a_window_before_year_one_raises_value_error(as_of, window_months):
     with pytest.raises(ValueError):
         status.window_start(as_of, window_months)
+
+
+@st.composite
+def days_before_the_turn(draw):
+    """A case, its ``status_valid_until`` and a day from its as-of date to the
+    day before that (or some years on when time never changes the status)."""
+    facts, as_of, status_params = draw(cases())
+    until = status.status_valid_until(facts, as_of, status_params)
+    span = (until - as_of).days - 1 if until else 20000
+    span = min(span, (date.max - as_of).days)
+    return facts, as_of, status_params, until, draw(st.integers(0, max(span, 0)))
+
+
+@given(days_before_the_turn())
+@example(
+    (
+        CustomerFacts(
+            purchases=1,
+            first_purchase=date(2024, 1, 31),
+            last_purchase=date(2024, 1, 31),
+        ),
+        date(2024, 3, 1),
+        StatusParams(window_months=1, new_customer_days=0),
+        None,
+        0,
+    )
+)
+def test_a_status_holds_until_its_valid_until(case):
+    facts, as_of, status_params, until, offset = case
+    if until is None:
+        until = status.status_valid_until(facts, as_of, status_params)
+    assert until is None or until > as_of
+    day = as_of + timedelta(days=offset)
+    if until is not None and day >= until:
+        return
+    assert status.relationship_status(
+        facts, day, status_params
+    ) == status.relationship_status(facts, as_of, status_params)
+
+
+@given(st.dates(date(31, 1, 1), date(9000, 1, 1)), st.integers(0, 1200))
+def test_first_day_reaching_is_the_first(day, months):
+    reached = status.first_day_reaching(day, months)
+    assert status.months_before(reached, months) >= day
+    assert status.months_before(reached - timedelta(days=1), months) < day

@@ -9,23 +9,27 @@ from crm_relationship.tools.status import (
     needs_care_cause,
     quarter_bounds,
     relationship_status,
+    status_valid_until,
 )
 
 AS_OF = date(2026, 6, 30)
 PARAMS = StatusParams()
 
 
+# a steady customer, active
+DEFAULTS = {
+    "first_purchase": date(2024, 1, 15),
+    "last_purchase": date(2026, 6, 1),
+    "purchases": 2,
+    "previous_purchases": 2,
+    "revenue": 1000.0,
+    "previous_revenue": 1000.0,
+    "quarters_with_purchase": 2,
+}
+
+
 def status(**facts):
-    defaults = {
-        "first_purchase": date(2024, 1, 15),
-        "last_purchase": date(2026, 6, 1),
-        "purchases": 2,
-        "previous_purchases": 2,
-        "revenue": 1000.0,
-        "previous_revenue": 1000.0,
-        "quarters_with_purchase": 2,
-    }
-    return relationship_status(CustomerFacts(**(defaults | facts)), AS_OF, PARAMS)
+    return relationship_status(CustomerFacts(**(DEFAULTS | facts)), AS_OF, PARAMS)
 
 
 def test_prospect_has_no_status():
@@ -122,3 +126,34 @@ def test_quarter_bounds(months, expected):
     assert [
         (AS_OF.year - b.year) * 12 + AS_OF.month - b.month for b in bounds
     ] == expected
+
+
+def valid_until(**facts):
+    return status_valid_until(CustomerFacts(**(DEFAULTS | facts)), AS_OF, PARAMS)
+
+
+def test_a_status_holds_until_the_first_test_to_turn():
+    # new until 90 days after the first purchase (2026-04-02 + 90 days)
+    assert valid_until(first_purchase=date(2026, 4, 2)) == date(2026, 7, 1)
+    # a year old on 2026-07-01, the day loyalty may begin
+    assert valid_until(first_purchase=date(2025, 6, 30)) == date(2026, 7, 1)
+    # lost 36 months after the last purchase
+    assert valid_until(
+        first_purchase=date(2024, 1, 15), last_purchase=date(2024, 1, 31)
+    ) == date(2027, 1, 31)
+    assert valid_until(
+        first_purchase=date(2023, 1, 15), last_purchase=date(2023, 7, 31)
+    ) == date(2026, 7, 31)
+    # by 3 windows of a month: 31 Mar + 3 months is clipped to 30 Jun, on which
+    # 3 months before is 30 Mar, still after the purchase: lost from 1 July
+    short = StatusParams(window_months=1)
+    facts = CustomerFacts(
+        purchases=1, first_purchase=date(2026, 1, 1), last_purchase=date(2026, 3, 31)
+    )
+    assert status_valid_until(facts, AS_OF, short) == date(2026, 7, 1)
+    assert relationship_status(facts, AS_OF, short) != "lost"
+    assert relationship_status(facts, date(2026, 7, 1), short) == "lost"
+    # lost, ended, prospects: time changes nothing
+    assert valid_until(last_purchase=date(2023, 6, 1)) is None
+    assert valid_until(ended=True) is None
+    assert valid_until(first_purchase=None, last_purchase=None) is None

@@ -11,6 +11,7 @@ from . import crm_relationship_facts
 from . import crm_relationship_facts_profit
 from . import crm_relationship_writer
 from . import crm_relationship_run_facts
+from . import crm_relationship_run_state
 from . import crm_relationship_rules
 from . import crm_relationship_prediction
 from . import crm_relationship_history

@@ -30,10 +30,12 @@ class ClassificationBusy(Exception):
 
 class RunFailures:
     """The customers whose rules failed during one run of one company: they
-    keep their previous values, the others are classified."""
+    keep their previous values, the others are classified. ``scope``: the
+    customers the run holds, classified again or not."""
 
     def __init__(self, company):
         self.company = company
+        self.scope = 0
         self.count = 0
         self.partner_ids = []
         self.first_error = None
@@ -91,6 +93,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                     failures = RunFailures(company)
                     read = written = history = 0
                     whale = self.env["crm.relationship.whale.curve"]
+                    State = self.env["crm.relationship.run.state"]
                     for batch in self._iter_figures(
                         company, as_of, partner_ids, True, failures
                     ):
@@ -103,6 +106,7 @@ class CrmRelationshipClassification(models.AbstractModel):
                             )
                             if not full:
                                 whale._forget(company, changed)
+                        State._keep(batch, changed)
                         history += self.env["crm.relationship.history"]._write_from_run(
                             company, as_of, batch
                         )
@@ -114,18 +118,19 @@ class CrmRelationshipClassification(models.AbstractModel):
                     if full:
                         company._relationship_store_run(failures)
                         Partner = self.env["res.partner"]
-                        if written > read * REWRITTEN_SHARE:
+                        if written > failures.scope * REWRITTEN_SHARE:
                             Partner._relationship_analyze()
-                        if written > read * REBUILT_SHARE:
+                        if written > failures.scope * REBUILT_SHARE:
                             Partner._relationship_rebuild_indexes(company)
                         whale._keep(company)
                     _logger.info(
                         "Classification of company %s as of %s: %d customers "
-                        "classified, %d written, %d history rows, %d failed, "
-                        "in %.2fs",
+                        "classified of %d in scope, %d written, %d history rows, "
+                        "%d failed, in %.2fs",
                         company.id,
                         as_of,
                         read,
+                        failures.scope,
                         written,
                         history,
                         failures.count,
@@ -207,7 +212,7 @@ class CrmRelationshipClassification(models.AbstractModel):
         Prediction = self.env["crm.relationship.prediction"]
         failures = failures or RunFailures(company)
         self.env.flush_all()  # the facts are read with SQL
-        RunFacts._build(company, as_of, partner_ids, sales_only)
+        failures.scope = RunFacts._build(company, as_of, partner_ids, sales_only)
         # the fit reads the whole company first; the company keeps it before
         # the customers are read
         fits, fit_result = Prediction._fit(company, as_of, partner_ids)
@@ -222,9 +227,16 @@ class CrmRelationshipClassification(models.AbstractModel):
         )
         if not explain:
             context = replace(context, explain=False)
+        State = self.env["crm.relationship.run.state"]
+        changed = None
         if with_stored and partner_ids is None:
             Rules._store_kotler(company, context)
-        for rows in RunFacts._read(company, with_stored, full=partner_ids is None):
+            changed = State._keys(company, context)
+            if changed:
+                State._begin()
+        for rows in RunFacts._read(
+            company, with_stored, full=partner_ids is None, changed=changed
+        ):
             Prediction._predict_batch(rows, context)
             batch = {}
             for row in rows:
@@ -235,6 +247,8 @@ class CrmRelationshipClassification(models.AbstractModel):
             if rows and not batch:
                 raise failures.first_error
             yield batch
+        if changed:
+            State._store(company, changed)
         RunFacts._drop()
 
     @api.model

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from odoo import api, models
 
-from ..tools import care, health, lifetime_value, profit, rfm, tiering
+from ..tools import care, health, lifetime_value, profit, rfm, status, tiering
 from ..tools.status import CustomerFacts, StatusParams, relationship_status
 
 # what the rules read of a tier, as plain data (the loop runs per customer)
@@ -316,6 +316,13 @@ class CrmRelationshipRules(models.AbstractModel):
             self.env["crm.relationship.prediction"]._predictive_values(row, ctx)
         )
         values.update(self._health_values(row, values, ctx))
+        # the date reads of the rules: the status and the care status (health
+        # reads the care status; a predictive run classifies every customer)
+        until = status.status_valid_until(facts, ctx.as_of, ctx.status_params)
+        care_until = care.care_status_valid_until(values["next_care_date"], ctx.as_of)
+        values["_valid_until"] = (
+            min(until, care_until) if until and care_until else until or care_until
+        )
         values["_history"] = row
         values["_stored"] = row["_stored"]
         return values

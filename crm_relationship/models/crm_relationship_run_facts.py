@@ -43,7 +43,8 @@ class CrmRelationshipRunFacts(models.AbstractModel):
         partners holding any classified value in the company (so that values
         that no longer apply are cleared). ``sales_only``: the partners with
         revenue moves alone, without the history rows a run compares with, for
-        a caller that writes nothing (the KPIs of a past date).
+        a caller that writes nothing (the KPIs of a past date). Returns the
+        number of rows.
         """
         Facts = self.env["crm.relationship.facts"]
         key = str(company.id)
@@ -208,58 +209,115 @@ class CrmRelationshipRunFacts(models.AbstractModel):
                 interactions=Facts._last_interactions_sql(company, as_of, partner_ids),
             )
         )
+        count = self.env.cr.rowcount
+        # a temporary table has no statistics until analysed: the queries that
+        # join it would take its million rows for a few
+        self.env.cr.execute(SQL("ANALYZE %s", SQL.identifier(RUN_TABLE)))
+        return count
 
     @api.model
-    def _read(self, company, with_stored, full=True):
+    def _rows_sql(self, company, with_stored, full=True, pids=None, ordered=True):
+        """The rows of the run table (``pids``, an SQL of partner ids, only
+        when given), with the values stored now when ``with_stored``: a flag
+        ``held_apart`` when a contact holds other values than its commercial
+        partner, then those values (``now_<field>``), in partner order unless
+        not ``ordered``."""
+        table = SQL.identifier(RUN_TABLE)
+        if not with_stored:
+            return SQL("SELECT r.* FROM %s r", table)
+        key = str(company.id)
+        Writer = self.env["crm.relationship.writer"]
+        # a full run: one pass over the contacts, not one lookup per
+        # customer; a partial one: the contacts of its few customers
+        scope = SQL()
+        if pids is not None:
+            scope = SQL("AND c.commercial_partner_id IN (%s)", pids)
+        elif not full:
+            scope = SQL("AND c.commercial_partner_id IN (SELECT pid FROM %s)", table)
+        return SQL(
+            """SELECT r.*, d.pid IS NOT NULL AS held_apart, %(typed)s
+                 FROM %(table)s r
+                 JOIN res_partner p ON p.id = r.pid
+            LEFT JOIN (SELECT DISTINCT c.commercial_partner_id AS pid
+                         FROM res_partner c
+                         JOIN res_partner o ON o.id = c.commercial_partner_id
+                        -- a contact has a parent: what the planner can
+                        -- count, unlike the ids that differ
+                        WHERE c.parent_id IS NOT NULL
+                          AND c.id != c.commercial_partner_id %(scope)s
+                          AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)) d
+                   ON d.pid = r.pid
+                WHERE %(pids)s %(order)s""",
+            # by partner, whatever the plan of the run table: a batch's writes
+            # then touch neighbouring partners, not the whole table
+            order=SQL("ORDER BY r.pid") if ordered else SQL(),
+            typed=SQL(", ").join(
+                SQL(
+                    "%s AS %s",
+                    Writer._stored_sql("p", f, key),
+                    SQL.identifier(f"now_{f}"),
+                )
+                for f in CLASSIFICATION_FIELDS
+            ),
+            table=table,
+            scope=scope,
+            pids=SQL("TRUE") if pids is None else SQL("r.pid IN (%s)", pids),
+            child=SQL(", ").join(
+                SQL("c.%s->%s", SQL.identifier(f), key) for f in CLASSIFICATION_FIELDS
+            ),
+            own=SQL(", ").join(
+                SQL("o.%s->%s", SQL.identifier(f), key) for f in CLASSIFICATION_FIELDS
+            ),
+        )
+
+    @api.model
+    def _fingerprinted_sql(self, company, seed, limits, pids=None):
+        """``_rows_sql`` with the stored values and, first, the
+        ``fingerprint`` of each row (``crm.relationship.run.state``)."""
+        columns = [
+            column
+            for (column,) in self.env.execute_query(
+                SQL(
+                    """SELECT attname FROM pg_attribute
+                        WHERE attrelid = %s::regclass AND attnum > 0
+                          AND NOT attisdropped ORDER BY attnum""",
+                    RUN_TABLE,
+                )
+            )
+        ]
+        columns += ["held_apart", *(f"now_{f}" for f in CLASSIFICATION_FIELDS)]
+        return SQL(
+            "SELECT %s AS fingerprint, x.* FROM (%s) x",
+            self.env["crm.relationship.run.state"]._fingerprint_sql(
+                "x", columns, seed, limits
+            ),
+            self._rows_sql(company, True, pids=pids, ordered=False),
+        )
+
+    @api.model
+    def _read(self, company, with_stored, full=True, changed=None):
         """Yield the rows of the run table as lists of dicts, READ_BATCH_SIZE at
         a time, from one query on a server-side cursor (held over the commits of
         a cron run), so that memory does not grow with the book. With
         ``with_stored``, ``"_stored"`` is the tuple of the values stored now (the
-        partner's own, or None when a contact holds other values)."""
-        if with_stored:
-            key = str(company.id)
-            Writer = self.env["crm.relationship.writer"]
-            # a full run: one pass over the contacts, not one lookup per
-            # customer; a partial one: the contacts of its few customers
-            contacts = SQL()
-            if not full:
-                contacts = SQL(
-                    "AND c.commercial_partner_id IN (SELECT pid FROM %s)",
-                    SQL.identifier(RUN_TABLE),
-                )
-            source = SQL(
-                """, d.pid IS NOT NULL, %(typed)s
-                     FROM %(table)s r
-                     JOIN res_partner p ON p.id = r.pid
-                LEFT JOIN (SELECT DISTINCT c.commercial_partner_id AS pid
-                             FROM res_partner c
-                             JOIN res_partner o ON o.id = c.commercial_partner_id
-                            -- a contact has a parent: what the planner can
-                            -- count, unlike the ids that differ
-                            WHERE c.parent_id IS NOT NULL
-                              AND c.id != c.commercial_partner_id %(contacts)s
-                              AND ROW(%(child)s) IS DISTINCT FROM ROW(%(own)s)) d
-                       ON d.pid = r.pid
-                 -- by partner, whatever the plan of the run table: a batch's
-                 -- writes then touch neighbouring partners, not the whole table
-                 ORDER BY r.pid""",
-                typed=SQL(", ").join(
-                    Writer._stored_sql("p", f, key) for f in CLASSIFICATION_FIELDS
-                ),
-                table=SQL.identifier(RUN_TABLE),
-                contacts=contacts,
-                child=SQL(", ").join(
-                    SQL("c.%s->%s", SQL.identifier(f), key)
-                    for f in CLASSIFICATION_FIELDS
-                ),
-                own=SQL(", ").join(
-                    SQL("o.%s->%s", SQL.identifier(f), key)
-                    for f in CLASSIFICATION_FIELDS
+        partner's own, or None when a contact holds other values).
+
+        ``changed``, the ``RunKeys`` of a full run with the stored values: the
+        rows whose fingerprint (``"fingerprint"``) tells that they must be
+        classified again (``crm.relationship.run.state``)."""
+        query = self._rows_sql(company, with_stored, full)
+        if changed and not changed.known:
+            # a first run reads everyone: the fingerprints are measured at its
+            # end, on the values it wrote
+            query = SQL("SELECT NULL::int8 AS fingerprint, x.* FROM (%s) x", query)
+        elif changed:
+            query = SQL(
+                "SELECT * FROM (%s) x WHERE %s ORDER BY x.pid",
+                self._fingerprinted_sql(company, changed.seed, changed.limits),
+                self.env["crm.relationship.run.state"]._changed_sql(
+                    company, changed.as_of, "x"
                 ),
             )
-        else:
-            source = SQL("FROM %s r", SQL.identifier(RUN_TABLE))
-        query = SQL("SELECT r.* %s", source)
         width = None
         # Odoo's cursor has no server-side cursor: a named one of its connection
         # streams the rows (memory stays flat) and, held, survives the commits

@@ -22,3 +22,4 @@ from . import test_month_end_retention
 from . import test_recompute_one
 from . import test_profit
 from . import test_partner_index
+from . import test_incremental_run

@@ -138,7 +138,8 @@ class TestClassificationFaults(CrmRelationshipCommon):
         self.assertRegex(
             logs.output[-1],
             rf"Classification of company {self.company.id} as of 2026-06-30: "
-            r"\d+ customers classified, 2 written, \d+ history rows, 0 failed, "
+            r"\d+ customers classified of \d+ in scope, 2 written, \d+ history rows, "
+            r"0 failed, "
             r"in \d+\.\d\ds",
         )
 

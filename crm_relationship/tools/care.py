@@ -68,3 +68,17 @@ def care_status(next_date, as_of, due_soon_days=DUE_SOON_DAYS):
     if (next_date - as_of).days <= due_soon_days:
         return "due_soon"
     return "on_time"
+
+
+def care_status_valid_until(next_date, as_of, due_soon_days=DUE_SOON_DAYS):
+    """The first day after ``as_of`` on which ``care_status`` of ``next_date``
+    may differ from its value at ``as_of``: the day it comes due soon, or the
+    day after it, when it turns overdue; None when neither lies ahead."""
+    if not next_date or next_date < as_of:
+        return None
+    try:
+        if (next_date - as_of).days > due_soon_days:
+            return next_date - timedelta(days=due_soon_days)
+        return next_date + timedelta(days=1)
+    except OverflowError:
+        return None

@@ -1,7 +1,7 @@
 """Relationship status (see docs/rules.md, "Relationship status")."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
@@ -37,6 +37,21 @@ class CustomerFacts:
 @lru_cache(maxsize=64)
 def months_before(day, months):
     return day - relativedelta(months=months)
+
+
+@lru_cache(maxsize=4096)
+def first_day_reaching(day, months):
+    """The first date ``d`` with ``months_before(d, months) >= day`` (months
+    before a date is not decreasing in the date, so it stays so after), or None
+    past the last date there is."""
+    try:
+        reached = day + relativedelta(months=months)
+        # a month end clipped (31 Jan + 1 month = 28 Feb) lies before it
+        while months_before(reached, months) < day:
+            reached += timedelta(days=1)
+    except (OverflowError, ValueError):
+        return None
+    return reached
 
 
 def window_start(as_of, window_months, windows=1):
@@ -107,3 +122,40 @@ def relationship_status(facts, as_of, params):
     if facts.purchases:
         return "active"
     return "needs_care"  # bought in the previous window, not in this one
+
+
+@lru_cache(maxsize=4096)
+def loyal_age_from(first_purchase):
+    """The first day on which a customer who first bought on
+    ``first_purchase`` is old enough to be loyal, or None past the last date."""
+    try:
+        return first_day_reaching(
+            first_purchase + timedelta(days=1), LOYAL_MIN_AGE_MONTHS
+        )
+    except OverflowError:
+        return None
+
+
+def status_valid_until(facts, as_of, params):
+    """The first day after ``as_of`` on which ``relationship_status`` of the
+    same ``facts`` may differ from its value at ``as_of``, or None when time
+    alone never changes it. The status reads the date through three tests,
+    each turning once: lost by age, new, and old enough to be loyal; the
+    status holds until the first of them still to turn."""
+    if facts.ended or not facts.last_purchase:
+        return None
+    first = facts.first_purchase
+    try:
+        no_longer_new = first + timedelta(days=params.new_customer_days)
+    except OverflowError:
+        no_longer_new = None
+    turns = [
+        day
+        for day in (
+            first_day_reaching(facts.last_purchase, lost_after_months(params)),
+            no_longer_new,
+            loyal_age_from(first),
+        )
+        if day and day > as_of
+    ]
+    return min(turns) if turns else None
