@@ -274,22 +274,24 @@ class CrmRelationshipRunFacts(models.AbstractModel):
     def _fingerprinted_sql(self, company, seed, limits, pids=None):
         """``_rows_sql`` with the stored values and, first, the
         ``fingerprint`` of each row (``crm.relationship.run.state``)."""
-        columns = [
-            column
-            for (column,) in self.env.execute_query(
-                SQL(
-                    """SELECT attname FROM pg_attribute
-                        WHERE attrelid = %s::regclass AND attnum > 0
-                          AND NOT attisdropped ORDER BY attnum""",
-                    RUN_TABLE,
-                )
+        run_columns = self.env.execute_query(
+            SQL(
+                """SELECT attname, atttypid = 'float8'::regtype FROM pg_attribute
+                    WHERE attrelid = %s::regclass AND attnum > 0
+                      AND NOT attisdropped ORDER BY attnum""",
+                RUN_TABLE,
             )
-        ]
+        )
+        columns = [column for column, _float in run_columns]
         columns += ["held_apart", *(f"now_{f}" for f in CLASSIFICATION_FIELDS)]
         return SQL(
             "SELECT %s AS fingerprint, x.* FROM (%s) x",
             self.env["crm.relationship.run.state"]._fingerprint_sql(
-                "x", columns, seed, limits
+                "x",
+                columns,
+                seed,
+                limits,
+                rounded={column for column, is_float in run_columns if is_float},
             ),
             self._rows_sql(company, True, pids=pids, ordered=False),
         )

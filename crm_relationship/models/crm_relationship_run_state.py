@@ -79,7 +79,7 @@ class CrmRelationshipRunState(models.AbstractModel):
     _description = "Customer classification fingerprints"
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(
             SQL(
                 """CREATE TABLE IF NOT EXISTS %(table)s (
@@ -97,6 +97,7 @@ class CrmRelationshipRunState(models.AbstractModel):
                 table=SQL.identifier(STATE_TABLE),
             )
         )
+        return result
 
     @api.model
     def _seed(self, company, ctx):
@@ -127,11 +128,16 @@ class CrmRelationshipRunState(models.AbstractModel):
         )
 
     @api.model
-    def _fingerprint_sql(self, alias, columns, seed, limits):
+    def _fingerprint_sql(self, alias, columns, seed, limits, rounded=()):
         """The fingerprint of the row ``alias`` of ``columns``: a hash of its
-        values, the rank as its place among the tiers' ``limits``."""
+        values, the rank as its place among the tiers' ``limits``, the
+        columns ``rounded`` to 6 decimals: a sum of floats (the invoice
+        report's margins) differs in its last bits with the order in which
+        PostgreSQL adds them, from one run to the next."""
         values = [
-            SQL.identifier(alias, column)
+            SQL("round(%s::numeric, 6)", SQL.identifier(alias, column))
+            if column in rounded
+            else SQL.identifier(alias, column)
             for column in columns
             if column not in RUN_COLUMNS_LEFT_OUT
             and not column.startswith(HISTORY_PREFIXES)
