@@ -1,5 +1,7 @@
 from odoo.tools.sql import drop_index
 
+from .models.crm_relationship_run_state import STATE_TABLE
+
 # business records of the demo data: customers, their invoices and
 # opportunities belong to the company once created, and posted invoices
 # cannot be deleted; uninstalling the module keeps them like any other data
@@ -12,7 +14,7 @@ def uninstall_hook(env):
     leave the demo customers and invoices in place; drop the classification's
     fingerprints (crm.relationship.run.state), a table of its own."""
     drop_index(env.cr, "account_move_crm_relationship_revenue_index", "account_move")
-    env.cr.execute("DROP TABLE IF EXISTS crm_relationship_run_state")
+    env.cr.execute(f"DROP TABLE IF EXISTS {STATE_TABLE}")
     care_type = env.ref(
         "crm_relationship.mail_activity_type_customer_care", raise_if_not_found=False
     )

@@ -234,6 +234,7 @@ class CrmRelationshipClassification(models.AbstractModel):
             changed = State._keys(company, context)
             if changed:
                 State._begin()
+                context = replace(context, dated=True)
         for rows in RunFacts._read(
             company, with_stored, full=partner_ids is None, changed=changed
         ):

@@ -50,6 +50,9 @@ class RulesContext:
     # the health breakdown (JSON) is written: a run that stores nothing (the
     # KPIs of a past date) reads the score and the band only
     explain: bool = True
+    # the run keeps until when each customer's values hold
+    # (crm.relationship.run.state): the rules say it (``"_valid_until"``)
+    dated: bool = False
 
 
 # facts left out of the stored breakdown: amounts are for the money groups only
@@ -316,13 +319,16 @@ class CrmRelationshipRules(models.AbstractModel):
             self.env["crm.relationship.prediction"]._predictive_values(row, ctx)
         )
         values.update(self._health_values(row, values, ctx))
-        # the date reads of the rules: the status and the care status (health
-        # reads the care status; a predictive run classifies every customer)
-        until = status.status_valid_until(facts, ctx.as_of, ctx.status_params)
-        care_until = care.care_status_valid_until(values["next_care_date"], ctx.as_of)
-        values["_valid_until"] = (
-            min(until, care_until) if until and care_until else until or care_until
-        )
+        if ctx.dated:
+            # the date reads of the rules: the status and the care status
+            # (health reads the care status; a predictive run keeps no dates)
+            until = status.status_valid_until(facts, ctx.as_of, ctx.status_params)
+            care_until = care.care_status_valid_until(
+                values["next_care_date"], ctx.as_of
+            )
+            values["_valid_until"] = (
+                min(until, care_until) if until and care_until else until or care_until
+            )
         values["_history"] = row
         values["_stored"] = row["_stored"]
         return values

@@ -30,6 +30,8 @@ CONTEXT_LEFT_OUT = {
     "kotler",
     # a predictive run classifies every customer (its probabilities move daily)
     "predictive",
+    # whether the run keeps the dates: it does whenever there is a seed
+    "dated",
 }
 # run-table columns a fingerprint leaves out: the rank (its place among the
 # rank limits goes in); the number of buyers (the limits carry it); the

@@ -4,6 +4,7 @@ from datetime import date
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from ..models.crm_relationship_rules import RulesContext
 from ..models.crm_relationship_run_state import CONTEXT_LEFT_OUT, STATE_TABLE
@@ -219,3 +220,23 @@ class TestIncrementalRun(CrmRelationshipCommon):
             ),
             seeds,
         )
+
+    def test_a_float_sum_enters_to_six_decimals(self):
+        """A sum of floats differs in its last bits with the order PostgreSQL
+        adds it in (the invoice report's margins): a fingerprint reads the
+        float columns to 6 decimals, so such a sum moves no customer, and a
+        real change does."""
+        fingerprint = self.env["crm.relationship.run.state"]._fingerprint_sql(
+            "x", ["pid", "margin"], 7, [], rounded={"margin"}
+        )
+        self.env.cr.execute(
+            SQL(
+                """SELECT %s FROM (VALUES (1, 0.1::float8 + 0.2::float8),
+                                          (1, 0.3::float8),
+                                          (1, 0.31::float8)) x(pid, margin)""",
+                fingerprint,
+            )
+        )
+        summed, exact, other = (value for (value,) in self.env.cr.fetchall())
+        self.assertEqual(summed, exact)
+        self.assertNotEqual(exact, other)
