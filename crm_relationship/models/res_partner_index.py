@@ -94,6 +94,29 @@ class ResPartner(models.Model):
             value = SQL("COALESCE(%s, to_jsonb(%s::int4))", value, fallback.id)
         return SQL("(%s->>0)::int4", value)
 
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        """Order by the tier or the care stage as their own order does, by
+        each id's place in that order rather than through a join.
+
+        Core joins the comodel to order by its ``_order``, and the kanban's
+        grouped reads order their columns so: PostgreSQL joins each of a
+        million partners before it counts them, which doubles the time of the
+        customers kanban and of the care pipeline. There are a few tiers and
+        stages; their ids in order make the same order of the groups (a
+        missing id, like no tier, sorts as NULL does through the join)."""
+        if field_name not in PLAIN_MANY2ONES:
+            return super()._order_field_to_sql(
+                alias, field_name, direction, nulls, query
+            )
+        comodel = self.env[self._fields[field_name].comodel_name]
+        ordered = comodel.sudo().with_context(active_test=False).search([]).ids
+        sql_field = self._field_to_sql(alias, field_name, query)
+        if query.groupby:
+            query.groupby = SQL("%s, %s", query.groupby, sql_field)
+        return SQL(
+            "array_position(%s::int4[], %s) %s %s", ordered, sql_field, direction, nulls
+        )
+
     @api.model
     def _relationship_index_expressions(self, company):
         """``{index name: (expression, included columns)}`` of ``company``,

@@ -127,6 +127,62 @@ class TestPartnerIndex(CrmRelationshipCommon):
                 fname,
             )
 
+    def test_columns_come_in_the_tiers_order_without_a_join(self):
+        """Grouped or sorted by tier, the customers come in the tiers' own
+        order (sequence, not id), no tier last (first when descending), and
+        the queries join no tier table: the kanban counts a million partners
+        without joining each of them."""
+        Tier = self.env["crm.relationship.tier"]
+        # the inactive tier first: the tiers' order is no longer their ids'
+        self.tiers["inactive"].sequence = -1
+        tiers = Tier.search([("company_id", "=", self.company.id)])
+        self.assertEqual(tiers[0], self.tiers["inactive"])
+        self.assertNotEqual(tiers.ids, sorted(tiers.ids))
+        partners = self.env["res.partner"].with_company(self.company)
+        customers = partners.browse()
+        for tier in tiers.sorted("id"):
+            customer = self._customer(f"Thứ tự {tier.code}").with_company(self.company)
+            customer.write(
+                {"relationship_tier_id": tier.id, "relationship_tier_locked": True}
+            )
+            customers |= customer
+        no_tier = self._customer("Chưa phân hạng")
+        domain = [("id", "in", (customers | no_tier).ids)]
+
+        sql = []
+        execute = self.env.cr.execute
+
+        def logged(query, params=None, log_exceptions=True):
+            sql.append(str(query.code if isinstance(query, SQL) else query))
+            return execute(query, params, log_exceptions)
+
+        with patch.object(self.env.cr, "execute", logged):
+            groups = partners.read_group(domain, [], ["relationship_tier_id"])
+            ascending = partners.search(domain, order="relationship_tier_id, id")
+            descending = partners.search(domain, order="relationship_tier_id desc, id")
+        self.assertEqual(
+            [
+                group["relationship_tier_id"] and group["relationship_tier_id"][0]
+                for group in groups
+            ],
+            [*tiers.ids, False],
+        )
+        self.assertEqual(
+            ascending.mapped("relationship_tier_id").ids, tiers.ids, "the tiers' order"
+        )
+        self.assertEqual(ascending[-1], no_tier)
+        self.assertEqual(descending[0], no_tier)
+        self.assertEqual(descending[1:].ids, ascending[:-1].ids[::-1])
+        partner_queries = [
+            query
+            for query in sql
+            if 'FROM "res_partner"' in query
+            and ("GROUP BY" in query or "ORDER BY" in query)
+        ]
+        self.assertEqual(len(partner_queries), 3, partner_queries)
+        for query in partner_queries:
+            self.assertNotIn('"crm_relationship_tier"', query)
+
     def test_an_index_without_its_included_columns_is_rebuilt(self):
         """An index of an earlier version (the same name, other included
         columns) is built again with the columns of this one."""

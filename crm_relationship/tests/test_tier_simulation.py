@@ -1,4 +1,5 @@
 from contextlib import closing
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, freeze_time, tagged
@@ -181,3 +182,44 @@ class TestTierSimulation(CrmRelationshipCommon):
             Simulation.new({"company_id": other.id}).mapped("customer_count")
         own = Simulation.onchange({"company_id": self.company.id}, [], spec)
         self.assertEqual(own["value"]["customer_count"], 0)
+
+    def test_opening_the_preview_groups_the_customers_once(self):
+        """The web client's first onchange takes two snapshots of the wizard,
+        the first with the initial count of buyers (0): both preview with the
+        company's count, so the customers are counted and grouped once."""
+        for index, amount in enumerate((300.0, 200.0, 100.0)):
+            self._invoice(self._customer(f"Khách mở {index}"), "2026-03-01", amount)
+        self._recompute()
+        Simulation = self.env["crm.relationship.tier.simulation"].with_user(
+            self.relationship_manager
+        )
+        # the fields of the wizard's form view, as the web client asks them
+        line_fields = (
+            "sequence",
+            "tier_id",
+            "threshold_type",
+            "min_amount",
+            "top_percent",
+            "simulated_count",
+        )
+        spec = {
+            "customer_count": {},
+            "company_id": {},
+            "tier_basis": {},
+            "line_ids": {"fields": dict.fromkeys(line_fields, {})},
+        }
+        with patch.object(
+            type(Simulation),
+            "_read_groups",
+            autospec=True,
+            side_effect=type(Simulation)._read_groups,
+        ) as read_groups:
+            result = Simulation.onchange({}, [], spec)
+        self.assertEqual(read_groups.call_count, 1)
+        self.assertEqual(result["value"]["customer_count"], 3)
+        counts = [
+            command[2]["simulated_count"]
+            for command in result["value"]["line_ids"]
+            if command[0] == 0
+        ]
+        self.assertEqual(sum(counts), 3, "every buyer is placed")

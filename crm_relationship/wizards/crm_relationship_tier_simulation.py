@@ -74,7 +74,7 @@ class CrmRelationshipTierSimulation(models.TransientModel):
     def onchange(self, values, field_names, fields_spec):
         # the preview only reads (the last classification, locked tiers): a
         # read replica may serve it (docs/rules.md, Runs). Both snapshots of
-        # an onchange preview the same customers: group them once.
+        # an onchange preview the same customers: count and group them once.
         self.env.cr.cache[GROUPS_MEMO] = {}
         try:
             return super().onchange(values, field_names, fields_spec)
@@ -110,18 +110,28 @@ class CrmRelationshipTierSimulation(models.TransientModel):
             ]
         )
 
+    def _memoized(self, key, compute):
+        """``compute()``, once per onchange (``GROUPS_MEMO``) for ``key``."""
+        memo = self.env.cr.cache.get(GROUPS_MEMO, {})
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
     def _buyers(self):
         """N: the customers of the company whose stored revenue is > 0."""
         self.ensure_one()
         self._check_simulated_company()
         self._flush_stored()
-        return self.env.execute_query(
-            SQL(
-                """SELECT COUNT(*) FROM res_partner p
-                    WHERE p.id = p.commercial_partner_id AND %s > 0""",
-                self._stored_sql("period_revenue"),
-            )
-        )[0][0]
+        return self._memoized(
+            ("buyers", self.company_id.id),
+            lambda: self.env.execute_query(
+                SQL(
+                    """SELECT COUNT(*) FROM res_partner p
+                        WHERE p.id = p.commercial_partner_id AND %s > 0""",
+                    self._stored_sql("period_revenue"),
+                )
+            )[0][0],
+        )
 
     def _customer_groups(self, rules):
         """The customers the preview places, from what the last classification
@@ -138,11 +148,10 @@ class CrmRelationshipTierSimulation(models.TransientModel):
         self.ensure_one()
         rank_limits = sorted({limit + 1 for _tier, limit in rules if limit is not None})
         minimums = sorted({tier.min_amount for tier, limit in rules if limit is None})
-        memo = self.env.cr.cache.get(GROUPS_MEMO, {})
-        key = (self.company_id.id, self.tier_basis, tuple(rank_limits), tuple(minimums))
-        if key not in memo:
-            memo[key] = self._read_groups(self.tier_basis, rank_limits, minimums)
-        return memo[key]
+        return self._memoized(
+            (self.company_id.id, self.tier_basis, tuple(rank_limits), tuple(minimums)),
+            lambda: self._read_groups(self.tier_basis, rank_limits, minimums),
+        )
 
     def _read_groups(self, basis_name, rank_limits, minimums):
         revenue = self._stored_sql("period_revenue")
@@ -207,7 +216,10 @@ class CrmRelationshipTierSimulation(models.TransientModel):
                 lambda line: (line.sequence, line.tier_id.id)
             )
         ]
-        rules = tiering.tier_rules(revenue_rules, self.customer_count)
+        # the count itself, not the field: the first snapshot of an onchange
+        # holds the field's initial value (0), and would preview, and group,
+        # the customers a first time for nothing
+        rules = tiering.tier_rules(revenue_rules, self._buyers())
         # a locked tier counts when it is one of the company's, archived or not
         company_tiers = set(
             self.env["crm.relationship.tier"]
