@@ -6,7 +6,6 @@ arithmetic lives in ``tools/kpi.py`` and ``tools/profit.py``."""
 
 import json
 import logging
-import threading
 import time as time_module
 from datetime import timedelta
 
@@ -371,7 +370,7 @@ class CrmRelationshipKpi(models.Model):
         The back-fill queue is worked for about BACKFILL_SECONDS per call; when
         dates remain the cron is told so, and runs the job again at once.
         """
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        auto_commit = self.env["crm.relationship.classification"]._auto_commit()
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
         companies = self.env["res.company"].sudo().search([])
         if not self._kpi_work_backfill_queue(auto_commit, len(companies)):

@@ -7,7 +7,8 @@ from .common import CrmRelationshipCommon
 
 
 def retention_value(margin, retention):
-    """DESIGN's retention lifetime value with the default discount and horizon."""
+    """The retention lifetime value (docs/rules.md, Retention method) with the
+    default discount and horizon."""
     return round(sum(margin * retention ** (t - 1) / 1.1**t for t in range(1, 6)), 2)
 
 

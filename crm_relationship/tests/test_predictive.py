@@ -343,10 +343,10 @@ class TestPredictive(CrmRelationshipCommon):
         self.assertAlmostEqual(value.value / expected, 1, delta=0.02)
 
     def test_lifetime_profit_of_the_predictive_method(self):
-        """Lifetime value is lifetime profit (DESIGN "Profit, not sales
-        volume"): with the source product_cost, each customer's own margin
-        rate over its history (invoices without product: GM = R, rate 1
-        instead of 0.30), and the cost to serve charged while alive:
+        """Lifetime value is lifetime profit (docs/rules.md, Profit): with the
+        source product_cost, each customer's own margin rate over its history
+        (invoices without product: GM = R, rate 1 instead of 0.30), and the
+        cost to serve charged while alive:
         CS / W * probability alive * sum over k = 1..60 of 1 / 1.1^(k / 12)."""
         customer = self.customers[2]
         alive = customer.probability_alive

@@ -20,7 +20,7 @@ LTV_FACTOR = lifetime_value.retention_factor(0.6, 0.1, 5)
 @tagged("post_install", "-at_install")
 class TestProfit(CrmRelationshipCommon):
     """Margin, cost to serve, profit and lifetime profit of real posted
-    invoices (DESIGN "Profit, not sales volume"), as of 2026-06-30 with a
+    invoices (docs/rules.md, Profit), as of 2026-06-30 with a
     12-month window (2025-06-30, 2026-06-30].
 
     Products (cost in the company): A 60 per unit; B 5 per unit, sold by the
