@@ -201,7 +201,8 @@ class CrmRelationshipClassification(models.AbstractModel):
         its commercial partner). Without ``explain`` the health breakdown
         (``health_components``) is left empty: the KPIs read the score only.
         With ``sales_only``, the customers with sales alone, as the KPIs count
-        them (``crm.relationship.run.facts._build``).
+        them (``crm.relationship.run.facts._build``), and the relationship
+        levels by the last full run's Kotler classes.
 
         A customer whose rules raise is left out of its batch and counted in
         ``failures`` (a ``RunFailures``); when every customer of a batch
@@ -223,7 +224,13 @@ class CrmRelationshipClassification(models.AbstractModel):
             *self._lifetime_retention(company, as_of, partner_ids is None, with_stored),
         )
         context = Rules._rules_context(
-            company, as_of, population, fits, full=partner_ids is None
+            company,
+            as_of,
+            population,
+            fits,
+            # the KPIs read no relationship level: they skip measuring the
+            # tiers' Kotler classes (the last full run's give the levels)
+            full=partner_ids is None and not sales_only,
         )
         if not explain:
             context = replace(context, explain=False)

@@ -1,6 +1,7 @@
 """The KPIs of customers: activity, retention, lifetime value, profit and
 health, from the classification's figures (docs/rules.md, KPIs)."""
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from odoo import api, fields, models
@@ -68,8 +69,9 @@ class CrmRelationshipKpi(models.Model):
             rows = self._kpi_stored_figures(company)
         else:
             engine = self.env["crm.relationship.classification"].sudo()
+            figures = itemgetter(*KPI_FIGURES)
             rows = (
-                (pid, *(vals[fname] for fname in KPI_FIGURES))
+                (pid, *figures(vals))
                 for batch in engine._iter_figures(
                     company, as_of, explain=False, sales_only=True
                 )
