@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..tools import health
 from .crm_relationship_tier import RELATIONSHIP_LEVELS
@@ -42,7 +43,8 @@ class CrmRelationshipHistory(models.Model):
     )
     # indexed first in (company_id, partner_id, date), see init()
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
-    date = fields.Date(required=True, index=True)
+    # indexed in the list's order (date desc, id desc), see init()
+    date = fields.Date(required=True)
     tier_id = fields.Many2one("crm.relationship.tier", "Tier", ondelete="set null")
     previous_tier_id = fields.Many2one(
         "crm.relationship.tier", "Previous tier", ondelete="set null"
@@ -59,9 +61,21 @@ class CrmRelationshipHistory(models.Model):
     )
 
     def init(self):
-        self.env.cr.execute(
-            """CREATE INDEX IF NOT EXISTS crm_relationship_history_partner_date_idx
-                   ON crm_relationship_history (company_id, partner_id, date)"""
+        # a run's rows compared with those of the day before
+        create_index(
+            self.env.cr,
+            "crm_relationship_history_partner_date_idx",
+            self._table,
+            ["company_id", "partner_id", "date"],
+        )
+        # the list opens on the last rows in its order: read from the index,
+        # not sorted out of a whole day of rows (a first run dates one row
+        # per customer the same day); the date filters range over it too
+        create_index(
+            self.env.cr,
+            "crm_relationship_history_date_id_idx",
+            self._table,
+            ["date DESC", "id DESC"],
         )
 
     @api.model
