@@ -1,8 +1,11 @@
 from datetime import date
 
+from lxml import etree
+
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
 from .common import CrmRelationshipCommon
 
@@ -177,3 +180,23 @@ class TestRelationshipHistory(CrmRelationshipCommon):
             plan = "\n".join(row[0] for row in self.env.cr.fetchall())
             self.assertIn("crm_relationship_history_date_id_idx", plan, domain)
             self.assertNotIn("Sort", plan, domain)
+
+    def test_the_tier_migration_reads_the_moves_alone(self):
+        """The tier migration analysis (its default filter, Tier moves) reads
+        an index of the tier moves, not every row of the history."""
+        self._recompute(self.partners, as_of=date(2026, 6, 30))
+        self._invoice(self.q, "2026-08-01", 10000)
+        self._recompute(self.partners, as_of=date(2026, 9, 30))
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        action = self.env.ref(
+            "crm_relationship.crm_relationship_history_action_migration"
+        )
+        History = self.History.with_user(self.relationship_user)
+        search = etree.fromstring(action.search_view_id.arch)
+        [tier_moves] = search.xpath("//filter[@name='tier_moves']")
+        self.assertTrue(safe_eval(action.context)["search_default_tier_moves"])
+        domain = safe_eval(tier_moves.get("domain"))
+        self.assertEqual(History.search(domain).partner_id, self.p | self.q)
+        self.env.cr.execute(SQL("EXPLAIN %s", History._search(domain).select()))
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn("crm_relationship_history_tier_move_idx", plan)
