@@ -68,8 +68,8 @@ class TestPartnerIndex(CrmRelationshipCommon):
                 fname,
             )
 
-    def _columns_read(self, model, call):
-        """The ``res_partner`` columns of the queries ``call(model)`` runs."""
+    def _queries(self, model, call):
+        """The SQL texts of the queries ``call(model)`` runs, and its result."""
         cr = model.env.cr
         queries = []
         execute = cr.execute
@@ -79,7 +79,12 @@ class TestPartnerIndex(CrmRelationshipCommon):
             return execute(query, params, log_exceptions)
 
         with patch.object(cr, "execute", logged):
-            call(model)
+            result = call(model)
+        return queries, result
+
+    def _columns_read(self, model, call):
+        """The ``res_partner`` columns of the queries ``call(model)`` runs."""
+        queries, _result = self._queries(model, call)
         return set(re.findall(r'"res_partner"\."(\w+)"', " ".join(queries)))
 
     def test_kanban_counts_read_the_company_index_alone(self):
@@ -149,17 +154,14 @@ class TestPartnerIndex(CrmRelationshipCommon):
         no_tier = self._customer("Chưa phân hạng")
         domain = [("id", "in", (customers | no_tier).ids)]
 
-        sql = []
-        execute = self.env.cr.execute
-
-        def logged(query, params=None, log_exceptions=True):
-            sql.append(str(query.code if isinstance(query, SQL) else query))
-            return execute(query, params, log_exceptions)
-
-        with patch.object(self.env.cr, "execute", logged):
-            groups = partners.read_group(domain, [], ["relationship_tier_id"])
-            ascending = partners.search(domain, order="relationship_tier_id, id")
-            descending = partners.search(domain, order="relationship_tier_id desc, id")
+        sql, (groups, ascending, descending) = self._queries(
+            partners,
+            lambda model: (
+                model.read_group(domain, [], ["relationship_tier_id"]),
+                model.search(domain, order="relationship_tier_id, id"),
+                model.search(domain, order="relationship_tier_id desc, id"),
+            ),
+        )
         self.assertEqual(
             [
                 group["relationship_tier_id"] and group["relationship_tier_id"][0]
