@@ -170,6 +170,46 @@ class TestTierSimulation(CrmRelationshipCommon):
         self.assertEqual(self._classified()["vip"], (2, 700.0))
         self.assertEqual(late.relationship_tier_id, self.tiers["vip"])
 
+    def test_preview_counts_each_commercial_partner_once(self):
+        """A contact holds the classification of its company and is no buyer of
+        its own; a branch that is a company buys in its own name, under a
+        parent company; a person without a company buys too. N = 3: the
+        parent (300), the branch (200) and the person (100).
+        - VIP top 34 %: rank <= ceil(3 * 0.34) = 2: parent and branch (500).
+        - Large top 50 %: rank <= 2, nobody left; Medium top 75 %: rank <= 3:
+          the person (100).
+        """
+        parent = self._customer("Tập đoàn Mẹ")
+        contact = self.env["res.partner"].create(
+            {"name": "Chị Lan", "parent_id": parent.id}
+        )
+        branch = self._customer("Chi nhánh Đà Nẵng", parent_id=parent.id)
+        person = self.env["res.partner"].create({"name": "Anh Minh"})
+        for partner, amount in ((parent, 300.0), (branch, 200.0), (person, 100.0)):
+            self._invoice(partner, "2026-03-01", amount)
+        self._recompute()
+        self.assertEqual(contact.with_company(self.company).period_revenue, 300.0)
+
+        form, preview, customer_count = self._preview(
+            {"vip": 34.0, "large": 50.0, "medium": 75.0}
+        )
+
+        self.assertEqual(customer_count, 3)
+        self.assertEqual(
+            preview,
+            {
+                "vip": (2, 500.0),
+                "large": (0, 0.0),
+                "medium": (1, 100.0),
+                "small": (0, 0.0),
+            },
+        )
+        wizard = form.save()
+        self.assertEqual(sum(wizard.line_ids.mapped("current_count")), 3)
+        self.assertEqual(sum(wizard.line_ids.mapped("current_revenue")), 600.0)
+        wizard.action_apply()
+        self.assertEqual(self._classified(), preview)
+
     def test_preview_of_a_company_one_does_not_work_in_is_refused(self):
         other = self.env["res.company"].create({"name": "Công ty khác"})
         Simulation = self.env["crm.relationship.tier.simulation"].with_user(
