@@ -2,7 +2,7 @@
     "name": "Customer Relationships",
     "summary": "Customer tiers by revenue, care pipeline, lifetime value, "
     "relationship programs, feedback and CRM evaluation KPIs",
-    "version": "18.0.1.8.1",
+    "version": "18.0.1.8.2",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-relationship/crm_relationship",
     "author": "crm_relationship developers",

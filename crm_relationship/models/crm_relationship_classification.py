@@ -189,8 +189,8 @@ class CrmRelationshipClassification(models.AbstractModel):
         partner_ids=None,
         with_stored=False,
         failures=None,
-        explain=True,
         sales_only=False,
+        figures_only=False,
     ):
         """Yield batches ``{pid: {field: value}}`` of the classification of
         ``company`` as of ``as_of`` (of ``partner_ids`` only when given), without
@@ -198,11 +198,11 @@ class CrmRelationshipClassification(models.AbstractModel):
         the KPIs of a past date read them too. With ``with_stored`` each row
         also carries ``"_stored"``, the values held now in the order of
         ``CLASSIFICATION_FIELDS`` (None when a contact holds other values than
-        its commercial partner). Without ``explain`` the health breakdown
-        (``health_components``) is left empty: the KPIs read the score only.
-        With ``sales_only``, the customers with sales alone, as the KPIs count
-        them (``crm.relationship.run.facts._build``), and the relationship
-        levels by the last full run's Kotler classes.
+        its commercial partner). With ``sales_only``, the customers with sales
+        alone, as the KPIs count them (``crm.relationship.run.facts._build``),
+        and the relationship levels by the last full run's Kotler classes.
+        With ``figures_only``, the figures the KPIs read alone
+        (``RulesContext.figures_only``).
 
         A customer whose rules raise is left out of its batch and counted in
         ``failures`` (a ``RunFailures``); when every customer of a batch
@@ -232,8 +232,8 @@ class CrmRelationshipClassification(models.AbstractModel):
             # tiers' Kotler classes (the last full run's give the levels)
             full=partner_ids is None and not sales_only,
         )
-        if not explain:
-            context = replace(context, explain=False)
+        if figures_only:
+            context = replace(context, figures_only=True)
         State = self.env["crm.relationship.run.state"]
         changed = None
         if with_stored and partner_ids is None:

@@ -73,7 +73,7 @@ class CrmRelationshipKpi(models.Model):
             rows = (
                 (pid, *figures(vals))
                 for batch in engine._iter_figures(
-                    company, as_of, explain=False, sales_only=True
+                    company, as_of, sales_only=True, figures_only=True
                 )
                 for pid, vals in batch.items()
                 # sales history only: prospects would add empty groups

@@ -47,9 +47,10 @@ class RulesContext:
     kotler: Mapping = field(default_factory=lambda: MappingProxyType({}))
     # {tier id: its level} of the tiers by Kotler's matrix that have a class
     kotler_levels: Mapping = field(default_factory=lambda: MappingProxyType({}))
-    # the health breakdown (JSON) is written: a run that stores nothing (the
-    # KPIs of a past date) reads the score and the band only
-    explain: bool = True
+    # a classification that stores nothing (the KPIs of a past date): the
+    # figures the KPIs read alone, without the status, the level, the RFM
+    # segment, the care stage or the health breakdown (JSON)
+    figures_only: bool = False
     # the run keeps until when each customer's values hold
     # (crm.relationship.run.state): the rules say it (``"_valid_until"``)
     dated: bool = False
@@ -266,25 +267,31 @@ class CrmRelationshipRules(models.AbstractModel):
 
     @api.model
     def _classify(self, row, ctx):
-        """The classified values of one customer from its run-facts ``row``."""
+        """The classified values of one customer from its run-facts ``row``:
+        first the figures the KPIs read, then, unless ``ctx.figures_only``,
+        the rest of what a run stores."""
         revenue = row["revenue"] or 0.0
-        tiers = ctx.tiers
-        if row["locked_tier_id"] in tiers:
-            tier = tiers[row["locked_tier_id"]]
-        elif row["has_sales"]:
-            tier = ctx.inactive
-            if revenue > 0:
-                tier = tiers.get(
-                    self._revenue_tier_id(
-                        revenue, row["profit"], row["revenue_rank"], ctx
-                    )
-                )
-        else:
-            tier = ctx.potential if row["prospect"] else None
+        tier = self._tier(row, revenue, ctx)
+        values = {
+            "relationship_tier_id": tier and tier.id,
+            "lifetime_value": self._lifetime_value(row, ctx),
+            "period_revenue": revenue,
+            "previous_period_revenue": row["previous_revenue"] or 0.0,
+            "purchase_count": row["purchases"] or 0,
+            "first_purchase_date": row["first_purchase"],
+        }
+        values.update(self._profit_values(row, ctx))
+        values.update(self._care_dates(row, tier, ctx))
+        values.update(
+            self.env["crm.relationship.prediction"]._predictive_values(row, ctx)
+        )
+        values.update(self._health_values(row, values, ctx))
+        if ctx.figures_only:
+            return values
         facts = CustomerFacts(
             revenue=revenue,
-            previous_revenue=row["previous_revenue"] or 0.0,
-            purchases=row["purchases"] or 0,
+            previous_revenue=values["previous_period_revenue"],
+            purchases=values["purchase_count"],
             previous_purchases=row["previous_purchases"] or 0,
             first_purchase=row["first_purchase"],
             last_purchase=row["last_purchase"],
@@ -293,32 +300,26 @@ class CrmRelationshipRules(models.AbstractModel):
             overdue_complaint=row["overdue_complaint"],
         )
         recency = row["recency_score"]
-        values = {
-            "relationship_tier_id": tier and tier.id,
-            "relationship_status": relationship_status(
-                facts, ctx.as_of, ctx.status_params
-            ),
-            "relationship_level": row["locked_level"]
-            or (tier and (ctx.kotler_levels.get(tier.id) or tier.relationship_level)),
-            "lifetime_value": self._lifetime_value(row, ctx),
-            "historical_revenue": row["historical_revenue"],
-            "period_revenue": revenue,
-            "previous_period_revenue": facts.previous_revenue,
-            "purchase_count": facts.purchases,
-            "first_purchase_date": facts.first_purchase,
-            "last_purchase_date": facts.last_purchase,
-            "rfm_recency_score": recency,
-            "rfm_frequency_score": row["frequency_score"],
-            "rfm_monetary_score": row["monetary_score"],
-            "rfm_segment": recency and rfm.rfm_segment(recency, row["frequency_score"]),
-            "region_scope": row["region_scope"],
-        }
-        values.update(self._profit_values(row, ctx))
-        values.update(self._care_values(row, tier, ctx))
         values.update(
-            self.env["crm.relationship.prediction"]._predictive_values(row, ctx)
+            {
+                "relationship_status": relationship_status(
+                    facts, ctx.as_of, ctx.status_params
+                ),
+                "relationship_level": row["locked_level"]
+                or (
+                    tier and (ctx.kotler_levels.get(tier.id) or tier.relationship_level)
+                ),
+                "historical_revenue": row["historical_revenue"],
+                "last_purchase_date": facts.last_purchase,
+                "rfm_recency_score": recency,
+                "rfm_frequency_score": row["frequency_score"],
+                "rfm_monetary_score": row["monetary_score"],
+                "rfm_segment": recency
+                and rfm.rfm_segment(recency, row["frequency_score"]),
+                "region_scope": row["region_scope"],
+            }
         )
-        values.update(self._health_values(row, values, ctx))
+        values.update(self._care_stage(row, tier, ctx))
         if ctx.dated:
             # the date reads of the rules: the status and the care status
             # (health reads the care status; a predictive run keeps no dates)
@@ -332,6 +333,23 @@ class CrmRelationshipRules(models.AbstractModel):
         values["_history"] = row
         values["_stored"] = row["_stored"]
         return values
+
+    @api.model
+    def _tier(self, row, revenue, ctx):
+        """The ``TierInfo`` of the customer of ``row`` (None for no tier): the
+        tier a person locked, else by its sales in the window."""
+        tiers = ctx.tiers
+        if row["locked_tier_id"] in tiers:
+            return tiers[row["locked_tier_id"]]
+        if row["has_sales"]:
+            if revenue > 0:
+                return tiers.get(
+                    self._revenue_tier_id(
+                        revenue, row["profit"], row["revenue_rank"], ctx
+                    )
+                )
+            return ctx.inactive
+        return ctx.potential if row["prospect"] else None
 
     @api.model
     def _profit_values(self, row, ctx):
@@ -368,9 +386,24 @@ class CrmRelationshipRules(models.AbstractModel):
         return annual * ctx.ltv_factor
 
     @api.model
-    def _care_values(self, row, tier, ctx):
-        """Care phase, stage and dates: the stage moves only when the phase of
-        the facts changes, so a card a person dragged stays until then."""
+    def _care_dates(self, row, tier, ctx):
+        """The last interaction, the next care date and the care status, which
+        health reads."""
+        next_date = care.next_care_date(
+            row["last_interaction"] or row["first_purchase"] or row["created"],
+            tier and tier.contact_interval_days,
+            bool(row["end_date"]),
+        )
+        return {
+            "last_interaction_date": row["last_interaction"],
+            "next_care_date": next_date,
+            "care_status": care.care_status(next_date, ctx.as_of),
+        }
+
+    @api.model
+    def _care_stage(self, row, tier, ctx):
+        """Care phase and stage: the stage moves only when the phase of the
+        facts changes, so a card a person dragged stays until then."""
         last_purchase = row["last_purchase"]
         won = row["won_date"]
         in_sale = row["unpaid"] or bool(
@@ -388,18 +421,10 @@ class CrmRelationshipRules(models.AbstractModel):
             ctx.stage_phases,
             ctx.first_stage,
         )
-        next_date = care.next_care_date(
-            row["last_interaction"] or row["first_purchase"] or row["created"],
-            tier and tier.contact_interval_days,
-            bool(row["end_date"]),
-        )
         return {
             "care_stage_id": stage_id,
             "care_phase": phase,
             "care_phase_auto": derived,
-            "last_interaction_date": row["last_interaction"],
-            "next_care_date": next_date,
-            "care_status": care.care_status(next_date, ctx.as_of),
         }
 
     @api.model
@@ -438,5 +463,5 @@ class CrmRelationshipRules(models.AbstractModel):
             "health_score_change": health_change(
                 result.score, row["stored_health_score"], row["stored_health_change"]
             ),
-            "health_components": components_json(result) if ctx.explain else None,
+            "health_components": None if ctx.figures_only else components_json(result),
         }

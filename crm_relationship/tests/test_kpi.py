@@ -6,6 +6,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.base.tests.test_ir_cron import CronMixinCase
 
+from ..models.crm_relationship_kpi_customers import KPI_FIGURES
 from .common import CrmRelationshipCommon
 
 # retention lifetime value of 1 of yearly revenue with the company defaults
@@ -182,6 +183,67 @@ class TestKpi(CrmRelationshipCommon):
         self.assertAlmostEqual(values["repeat_purchase_rate"], 0.0)
         # ranks among 4 buyers: B vip (ceil(0.04) = 1), large ceil(0.2) = 1 none
         self.assertAlmostEqual(values["top_tier_revenue_share"], 100 * 500 / 1300)
+
+    def test_past_snapshot_figures_are_those_of_a_full_classification(self):
+        """The KPIs of a past date classify only the figures they read, each
+        as a full classification of that date computes it: tier, amounts,
+        lifetime value, profit, health score and band (A was called and
+        answered a survey, C has a complaint past its deadline, D was never
+        called)."""
+        self.env["crm.relationship.interaction"].create(
+            {
+                "partner_id": self.a.id,
+                "date": "2026-06-01",
+                "summary": "Gọi điện",
+                "channel_id": self.env.ref(
+                    "crm_relationship.crm_relationship_channel_phone"
+                ).id,
+            }
+        )
+        self.env["crm.relationship.feedback"].create(
+            [
+                {
+                    "name": "Giao hàng trễ",
+                    "partner_id": self.c.id,
+                    "feedback_type": "complaint",
+                    "company_id": self.company.id,
+                    "date_received": "2026-06-01 08:00:00",
+                    "date_deadline": "2026-06-02 08:00:00",
+                },
+                {
+                    "name": "Khảo sát",
+                    "partner_id": self.a.id,
+                    "feedback_type": "praise",
+                    "company_id": self.company.id,
+                    "date_received": "2026-05-01 08:00:00",
+                    "date_deadline": "2026-05-02 08:00:00",
+                    "csat_score": 4,
+                },
+            ]
+        )
+        Engine = self.env["crm.relationship.classification"]
+
+        def classified(**kwargs):
+            return {
+                pid: values
+                for batch in Engine._iter_figures(self.company, self.as_of, **kwargs)
+                for pid, values in batch.items()
+            }
+
+        full = classified()
+        figures = classified(sales_only=True, figures_only=True)
+        sold = {self.a.id, self.b.id, self.c.id, self.d.id, self.e.id}
+        self.assertLessEqual(sold, set(figures))
+        self.assertLessEqual(set(figures), set(full))
+        self.assertNotIn("relationship_status", figures[self.a.id])
+        for pid in sold:
+            self.assertIsNotNone(figures[pid]["health_score"])
+        for pid, values in figures.items():
+            self.assertEqual(
+                {fname: values[fname] for fname in KPI_FIGURES},
+                {fname: full[pid][fname] for fname in KPI_FIGURES},
+                self.env["res.partner"].browse(pid).name,
+            )
 
     def test_rerunning_a_day_replaces_it(self):
         self.Kpi._recompute_kpis(as_of=self.as_of, company_ids=self.company.ids)
