@@ -190,7 +190,6 @@ class CrmRelationshipClassification(models.AbstractModel):
         with_stored=False,
         failures=None,
         sales_only=False,
-        figures_only=False,
     ):
         """Yield batches ``{pid: {field: value}}`` of the classification of
         ``company`` as of ``as_of`` (of ``partner_ids`` only when given), without
@@ -198,11 +197,10 @@ class CrmRelationshipClassification(models.AbstractModel):
         the KPIs of a past date read them too. With ``with_stored`` each row
         also carries ``"_stored"``, the values held now in the order of
         ``CLASSIFICATION_FIELDS`` (None when a contact holds other values than
-        its commercial partner). With ``sales_only``, the customers with sales
-        alone, as the KPIs count them (``crm.relationship.run.facts._build``),
-        and the relationship levels by the last full run's Kotler classes.
-        With ``figures_only``, the figures the KPIs read alone
-        (``RulesContext.figures_only``).
+        its commercial partner). With ``sales_only`` (the KPIs of a past
+        date), the customers with sales alone, as the KPIs count them
+        (``crm.relationship.run.facts._build``), and the figures the KPIs read
+        alone (``RulesContext.figures_only``).
 
         A customer whose rules raise is left out of its batch and counted in
         ``failures`` (a ``RunFailures``); when every customer of a batch
@@ -229,10 +227,10 @@ class CrmRelationshipClassification(models.AbstractModel):
             population,
             fits,
             # the KPIs read no relationship level: they skip measuring the
-            # tiers' Kotler classes (the last full run's give the levels)
+            # tiers' Kotler classes
             full=partner_ids is None and not sales_only,
         )
-        if figures_only:
+        if sales_only:
             context = replace(context, figures_only=True)
         State = self.env["crm.relationship.run.state"]
         changed = None

@@ -72,9 +72,7 @@ class CrmRelationshipKpi(models.Model):
             figures = itemgetter(*KPI_FIGURES)
             rows = (
                 (pid, *figures(vals))
-                for batch in engine._iter_figures(
-                    company, as_of, sales_only=True, figures_only=True
-                )
+                for batch in engine._iter_figures(company, as_of, sales_only=True)
                 for pid, vals in batch.items()
                 # sales history only: prospects would add empty groups
                 if vals["first_purchase_date"]
